@@ -1,0 +1,66 @@
+/* cpuid.h - per-vCPU CPUID feature state over QMP, and the verdict */
+#ifndef UINTRCTL_CPUID_H
+#define UINTRCTL_CPUID_H
+
+#include <glib.h>
+
+#include "domxml.h"
+#include "qmp.h"
+
+/* CPUID.(EAX=7,ECX=0):EDX[5] */
+#define UINTR_PROPERTY "uintr"
+#define UINTR_CPUID_EAX 7
+#define UINTR_CPUID_ECX 0
+#define UINTR_CPUID_REG "EDX"
+#define UINTR_CPUID_BIT 5
+
+typedef enum {
+    CPUID_EXPECT_NONE = 0,
+    CPUID_EXPECT_ON,
+    CPUID_EXPECT_OFF,
+} CpuidExpect;
+
+typedef enum {
+    CPUID_BIT_UNKNOWN = -1, /* feature-words not available */
+    CPUID_BIT_CLEAR = 0,
+    CPUID_BIT_SET = 1,
+} CpuidBit;
+
+typedef struct {
+    int cpu_index;
+    char *qom_path;
+    gboolean enabled;   /* qom-get PATH uintr */
+    CpuidBit cpuid_bit; /* from qom-get PATH feature-words */
+} VcpuState;
+
+/* Ask QEMU through @t: query-cpus-fast, then for every vCPU qom-get of
+ * the property @property and of "feature-words" (cross-check of the
+ * raw CPUID word; optional).  Returns a GPtrArray of VcpuState sorted
+ * by cpu-index, or NULL with @err set: UINTRCTL_EXIT_PROTOCOL for QMP
+ * errors or malformed replies, UINTRCTL_EXIT_NO_FEATURE if QEMU does
+ * not know @property, transport codes as they come. */
+GPtrArray *cpuid_gather(QmpTransport *t, const char *property, GError **err);
+
+/* Validate a query-cpus-fast "return" value (exported for tests). */
+GPtrArray *cpuid_parse_cpus(json_object *ret, GError **err);
+
+/* Find CPUID.(eax,ecx):reg[bit] in a feature-words "return" value. */
+CpuidBit cpuid_feature_words_bit(json_object *words, int eax, int ecx,
+                                 const char *reg, int bit);
+
+typedef struct {
+    int exit_code;        /* UINTRCTL_EXIT_OK or UINTRCTL_EXIT_MISMATCH */
+    CpuidExpect expected; /* the expectation that was applied */
+    char *message;        /* one sentence saying why */
+} CpuidVerdict;
+
+/* Decide: every vCPU must agree with the others and with its own CPUID
+ * word; the XML request (@dom may be NULL) and @cli_expect, where set,
+ * must match. */
+void cpuid_verdict(GPtrArray *vcpus, const DomCpuInfo *dom,
+                   CpuidExpect cli_expect, CpuidVerdict *v);
+void cpuid_verdict_clear(CpuidVerdict *v);
+
+const char *cpuid_expect_name(CpuidExpect e);  /* "none", "on", "off" */
+
+#endif
