@@ -1,0 +1,76 @@
+# UINTR for QEMU 7.2 (TCG) and libvirt 9.0: top-level build, test and demo.
+#
+#   make               deps, patched QEMU, uintrctl, guest test images, cpu_map
+#   make check         every test suite; ends with "N passed, M failed"
+#   make demo          a UINTR guest under a private libvirtd, checked by uintrctl
+#   make qemu-tree     work/qemu: git tree of QEMU 7.2 with one commit per patch
+#   make qemu-export   work/qemu's commits back into qemu-patches/
+#   make libvirt-tree / libvirt-export   the same for libvirt 9.0.0
+#   make check-series  build every prefix of the QEMU series (each patch alone)
+#
+# Variables: UINTR_CACHE (default /var/cache/uintr) holds sources and the
+# QEMU/libvirt builds, shared by all clones; QEMU_TARBALL / LIBVIRT_TARBALL
+# name your own release tarball instead of Debian's orig tarball.
+
+SHELL := /bin/bash
+TOP := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
+BUILD := $(TOP)/build
+export UINTR_CACHE ?= /var/cache/uintr
+QEMU := $(UINTR_CACHE)/qemu/prefix/bin/qemu-system-x86_64
+UINTRCTL := $(BUILD)/uintrctl/uintrctl
+GUEST_BUILD := $(BUILD)/guest
+CPU_MAP := $(BUILD)/cpu_map
+
+QEMU_SERIES := $(wildcard $(TOP)/qemu-patches/*) $(TOP)/scripts/build-qemu.sh $(TOP)/scripts/tree.sh
+LIBVIRT_SERIES := $(wildcard $(TOP)/libvirt-patches/*) $(TOP)/scripts/cpu-map.sh
+
+export QEMU UINTRCTL GUEST_BUILD CPU_MAP
+
+.PHONY: all deps qemu uintrctl guest cpu-map check demo qemu-tree qemu-export \
+        libvirt-tree libvirt-export check-series clean FORCE
+
+all: qemu uintrctl guest cpu-map
+
+deps: $(BUILD)/deps.stamp
+$(BUILD)/deps.stamp: $(TOP)/scripts/deps.sh
+	@mkdir -p $(BUILD)
+	$(TOP)/scripts/deps.sh
+	@touch $@
+
+qemu: $(BUILD)/qemu.stamp
+# The stamp also goes stale when the cached binary disappears.
+$(BUILD)/qemu.stamp: $(QEMU_SERIES) $(BUILD)/deps.stamp $(if $(wildcard $(QEMU)),,FORCE)
+	$(TOP)/scripts/build-qemu.sh
+	@touch $@
+
+uintrctl: $(BUILD)/deps.stamp
+	@$(MAKE) --no-print-directory -C $(TOP)/uintrctl O=$(BUILD)/uintrctl
+
+guest: $(BUILD)/deps.stamp
+	@$(MAKE) --no-print-directory -C $(TOP)/tests/guest O=$(GUEST_BUILD)
+
+cpu-map: $(CPU_MAP)/index.xml
+$(CPU_MAP)/index.xml: $(LIBVIRT_SERIES) $(BUILD)/deps.stamp
+	$(TOP)/scripts/cpu-map.sh $(CPU_MAP)
+
+check: all
+	@$(TOP)/scripts/check.sh
+
+demo: all
+	@$(TOP)/scripts/demo.sh
+
+qemu-tree libvirt-tree: %-tree: $(BUILD)/deps.stamp
+	$(TOP)/scripts/tree.sh make $* $(TOP)/work/$*
+	@echo "edit and commit in work/$*, then: make $*-export"
+
+qemu-export libvirt-export: %-export:
+	$(TOP)/scripts/tree.sh export $* $(TOP)/work/$*
+
+check-series: $(BUILD)/deps.stamp
+	$(TOP)/scripts/check-series.sh
+
+clean:
+	rm -rf $(BUILD)
+	@$(MAKE) --no-print-directory -C $(TOP)/tests/guest clean O=$(GUEST_BUILD) 2>/dev/null || true
+
+FORCE:

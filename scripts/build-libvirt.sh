@@ -1,0 +1,102 @@
+#!/bin/bash
+# Build libvirt 9.0.0 with the series (QEMU driver only, tests on) and run
+# the libvirt tests the series touches, plus its syntax-check rules.
+#
+#   build-libvirt.sh [TEST...]     default tests: the CPU-map and QEMU XML ones
+#
+# Like build-qemu.sh it keeps tree and build in the cache, keyed by the
+# tarball and the series, so an unchanged series costs only the test run.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cache=${UINTR_CACHE:-/var/cache/uintr}
+dir=$cache/libvirt
+src=$dir/src
+build=$src/build
+jobs=${JOBS:-$(nproc)}
+tests=("$@")
+[ ${#tests[@]} -gt 0 ] ||
+    tests=(cputest qemuxml2argvtest qemuxml2xmltest domaincapstest qemucapabilitiestest)
+
+options=(
+    -Ddocs=disabled -Dtests=enabled -Dexpensive_tests=disabled
+    -Ddriver_qemu=enabled -Ddriver_remote=enabled -Ddriver_libvirtd=enabled
+    -Ddriver_test=enabled -Ddriver_network=enabled
+    -Ddriver_ch=disabled -Ddriver_esx=disabled -Ddriver_hyperv=disabled
+    -Ddriver_libxl=disabled -Ddriver_lxc=disabled -Ddriver_openvz=disabled
+    -Ddriver_vbox=disabled -Ddriver_vmware=disabled -Ddriver_vz=disabled
+    -Ddriver_bhyve=disabled -Ddriver_interface=disabled -Ddriver_secrets=enabled
+    -Dstorage_disk=disabled -Dstorage_iscsi=disabled -Dstorage_lvm=disabled
+    -Dstorage_mpath=disabled -Dstorage_rbd=disabled -Dstorage_scsi=disabled
+    -Dstorage_gluster=disabled -Dstorage_zfs=disabled -Dstorage_vstorage=disabled
+    -Dstorage_iscsi_direct=disabled -Dselinux=disabled -Dapparmor=disabled
+    -Dwireshark_dissector=disabled -Dnls=disabled -Dbash_completion=disabled
+)
+
+mkdir -p "$dir"
+exec 9> "$dir/lock"
+flock 9
+
+tarball=$("$top/scripts/tree.sh" tarball libvirt)
+key=$( {
+    sha256sum "$tarball" | cut -d' ' -f1
+    cat "$top/libvirt-patches/series"
+    while read -r p; do
+        case $p in ''|'#'*) ;; *) cat "$top/libvirt-patches/$p" ;; esac
+    done < "$top/libvirt-patches/series"
+    printf '%s\n' "${options[@]}"
+} | sha256sum | cut -d' ' -f1)
+
+if [ "$(cat "$dir/.key" 2>/dev/null)" != "$key" ]; then
+    if [ "$(cat "$dir/.tarball" 2>/dev/null)" != "$tarball" ]; then
+        rm -rf "$src"
+    fi
+    if [ -d "$src/.git" ]; then
+        "$top/scripts/tree.sh" sync libvirt "$src"
+    else
+        "$top/scripts/tree.sh" make libvirt "$src"
+        echo "$tarball" > "$dir/.tarball"
+    fi
+    if [ "$(cat "$dir/.options" 2>/dev/null)" != "${options[*]}" ]; then
+        rm -rf "$build"
+        (cd "$src" && meson setup build "${options[@]}" > "$dir/setup.log" 2>&1) || {
+            tail -30 "$dir/setup.log" >&2
+            echo "libvirt: meson setup failed, see $dir/setup.log" >&2
+            exit 1
+        }
+        echo "${options[*]}" > "$dir/.options"
+    fi
+    export CCACHE_DIR=${CCACHE_DIR:-$cache/ccache}
+    echo "libvirt: building in $build"
+    nice ninja -C "$build" -j "$jobs" > "$dir/build.log" 2>&1 || {
+        grep -B2 -A12 -m3 'error' "$dir/build.log" >&2 || tail -40 "$dir/build.log" >&2
+        echo "libvirt: build failed, see $dir/build.log" >&2
+        exit 1
+    }
+    echo "$key" > "$dir/.key"
+fi
+
+# meson's summary ("Ok: N", "Fail: M", ...) becomes our one-line summary.
+count() { sed -n "s/^$1: *\([0-9]*\)$/\1/p" "$2" | tail -1; }
+passed=0 failed=0
+for suite in tests syntax-check; do
+    log=$dir/$suite.log
+    if [ $suite = tests ]; then
+        echo "libvirt: running ${tests[*]}"
+        (cd "$build" && meson test --no-rebuild --print-errorlogs "${tests[@]}") > "$log" 2>&1
+    else
+        echo "libvirt: running syntax-check"
+        (cd "$build" && meson test --no-rebuild --print-errorlogs --suite syntax-check) > "$log" 2>&1
+    fi
+    rc=$?
+    grep -E '^ *[0-9]+/[0-9]+ ' "$log" | grep -v ' OK ' | sed 's/^/libvirt: /'
+    ok=$(count Ok "$log") fail=$(count Fail "$log") to=$(count Timeout "$log")
+    passed=$((passed + ${ok:-0}))
+    failed=$((failed + ${fail:-0} + ${to:-0}))
+    if [ $rc -ne 0 ] && [ $((${fail:-0} + ${to:-0})) -eq 0 ]; then
+        echo "libvirt: meson test ($suite) failed, see $log"
+        failed=$((failed + 1))
+    fi
+done
+echo "libvirt: $passed passed, $failed failed"
+[ $failed -eq 0 ]

@@ -1,0 +1,95 @@
+#!/bin/bash
+# Build and install the patched, TCG-only qemu-system-x86_64.
+#
+# The tree, the build directory and the install prefix live in the cache
+# ($UINTR_CACHE, default /var/cache/uintr/qemu), outside any clone, so that
+# clones and CI runs share one incremental build.  A key made of the base
+# tarball, the series and this script decides whether anything is to do.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cache=${UINTR_CACHE:-/var/cache/uintr}
+dir=$cache/qemu
+src=$dir/src
+build=$dir/build
+prefix=$dir/prefix
+jobs=${JOBS:-$(nproc)}
+
+# The firmware the binary looks for without -L: SeaBIOS, QEMU's own option
+# ROMs (multiboot, linuxboot, kvmvapic) and the iPXE NIC ROMs, as Debian's
+# seabios, qemu-system-data and ipxe-qemu packages install them.
+firmware=/usr/share/seabios:/usr/share/qemu:/usr/lib/ipxe/qemu
+config=(
+    --prefix="$prefix" --firmwarepath="$firmware"
+    --meson=/usr/bin/meson
+    --target-list=x86_64-softmmu
+    --without-default-features --enable-tcg --disable-kvm --disable-xen
+    --disable-docs --disable-install-blobs --disable-user --disable-tools --disable-guest-agent
+)
+
+mkdir -p "$dir"
+exec 9> "$dir/lock"
+flock 9
+
+tarball=$("$top/scripts/tree.sh" tarball qemu)
+series_key=$( {
+    sha256sum "$tarball" | cut -d' ' -f1
+    cat "$top/qemu-patches/series"
+    while read -r p; do
+        case $p in ''|'#'*) ;; *) cat "$top/qemu-patches/$p" ;; esac
+    done < "$top/qemu-patches/series"
+} | sha256sum | cut -d' ' -f1)
+key=$(printf '%s\n' "$series_key" "${config[@]}" | sha256sum | cut -d' ' -f1)
+
+if [ -x "$prefix/bin/qemu-system-x86_64" ] && [ "$(cat "$prefix/.key" 2>/dev/null)" = "$key" ]; then
+    echo "qemu: up to date ($prefix/bin/qemu-system-x86_64)"
+    exit 0
+fi
+
+# Re-apply the series only when it changed: files it does not touch keep
+# their timestamps, so ninja rebuilds just what the change affects.
+if [ "$(cat "$dir/.tarball" 2>/dev/null)" != "$tarball" ]; then
+    rm -rf "$src" "$build" "$dir/.series"
+fi
+if [ "$(cat "$dir/.series" 2>/dev/null)" != "$series_key" ]; then
+    if [ -d "$src/.git" ]; then
+        "$top/scripts/tree.sh" sync qemu "$src"
+    else
+        "$top/scripts/tree.sh" make qemu "$src"
+        echo "$tarball" > "$dir/.tarball"
+    fi
+    echo "$series_key" > "$dir/.series"
+fi
+
+# Debian's dfsg tarball drops the prebuilt EDK2 images, but meson checks that
+# their .bz2 sources exist whenever bzip2 is installed.  Nothing here builds or
+# installs them (only the qemu-system-x86_64 target is built), so empty
+# stand-ins satisfy the check; an upstream tarball brings the real files.
+for f in $(sed -n "s/^ *'\(edk2-[^']*\.fd\)',\$/\1/p" "$src/pc-bios/meson.build"); do
+    [ -e "$src/pc-bios/$f.bz2" ] || bzip2 -c < /dev/null > "$src/pc-bios/$f.bz2"
+done
+
+if [ "$(cat "$build/.uintr-config" 2>/dev/null)" != "${config[*]}" ]; then
+    rm -rf "$build"
+    mkdir -p "$build"
+    (cd "$build" && "$src/configure" "${config[@]}" > configure.log 2>&1) || {
+        tail -30 "$build/configure.log" >&2
+        echo "qemu: configure failed, see $build/configure.log" >&2
+        exit 1
+    }
+    echo "${config[*]}" > "$build/.uintr-config"
+fi
+
+export CCACHE_DIR=${CCACHE_DIR:-$cache/ccache}
+echo "qemu: building in $build"
+nice ninja -C "$build" -j "$jobs" qemu-system-x86_64 > "$build/build.log" 2>&1 || {
+    grep -B2 -A12 -m3 'error' "$build/build.log" >&2 || tail -40 "$build/build.log" >&2
+    echo "qemu: build failed, see $build/build.log" >&2
+    exit 1
+}
+ninja -C "$build" install > "$build/install.log" 2>&1 || {
+    tail -20 "$build/install.log" >&2
+    exit 1
+}
+echo "$key" > "$prefix/.key"
+echo "qemu: installed $prefix/bin/qemu-system-x86_64"

@@ -1,0 +1,80 @@
+# Private libvirt daemons for the demo and the tests (sourced, bash).
+#
+# A daemon is Debian's libvirtd 9.0.0 in session mode, run as uid nobody in
+# a directory of its own: its own sockets, config, logs and caches, its own
+# host UUID (so that two of them can migrate to each other), no cgroups and
+# no security driver.  It never touches /etc/libvirt, /usr/share or the
+# system's daemons.  It runs in a private mount namespace in which the
+# cpu_map directory of the libvirt series (CPU_MAP) is bind-mounted over
+# /usr/share/libvirt/cpu_map, so libvirt knows what the series adds.  tini
+# reaps QEMU's processes at once (PID 1 here reaps orphans every ~2 s,
+# which libvirt would wait for at every QEMU exit).
+#
+#   libvirtd_start DIR UUID CPU_MAP    start; sets LIBVIRTD_URI, LIBVIRTD_PID
+#   libvirtd_stop                      destroy its domains, stop it
+#   lv ARGS...                         virsh against it
+
+libvirtd_start() {
+    local dir=$1 uuid=$2 cpumap=$3 i
+    for tool in libvirtd virsh tini setpriv unshare; do
+        command -v "$tool" >/dev/null || {
+            echo "libvirtd_start: $tool is missing (run scripts/deps.sh)" >&2
+            return 1
+        }
+    done
+    [ -r "$cpumap/index.xml" ] || {
+        echo "libvirtd_start: no cpu_map at $cpumap (make cpu-map)" >&2
+        return 1
+    }
+    mkdir -p "$dir"/{sock,home,config/libvirt,cache,run,data}
+    cat > "$dir/libvirtd.conf" <<CONF
+unix_sock_dir = "$dir/sock"
+unix_sock_rw_perms = "0777"
+auth_unix_rw = "none"
+auth_unix_ro = "none"
+log_filters = ""
+log_outputs = "3:file:$dir/libvirtd.log"
+host_uuid = "$uuid"
+CONF
+    # With the file handler QEMU's stdio goes to a plain log, no virtlogd.
+    printf '# private daemon\nstdio_handler = "file"\n' > "$dir/config/libvirt/qemu.conf"
+    chown -R nobody:nogroup "$dir"
+    chmod 755 "$dir"
+    setpriv --reuid=65534 --regid=65534 --clear-groups test -r "$dir/libvirtd.conf" || {
+        echo "libvirtd_start: uid nobody cannot reach $dir (make its parents world-searchable)" >&2
+        return 1
+    }
+    env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$dir/home" \
+        XDG_CONFIG_HOME="$dir/config" XDG_CACHE_HOME="$dir/cache" \
+        XDG_RUNTIME_DIR="$dir/run" XDG_DATA_HOME="$dir/data" \
+        unshare -m --propagation private sh -c "
+            mount --bind '$cpumap' /usr/share/libvirt/cpu_map &&
+            exec tini -s -- setpriv --reuid=65534 --regid=65534 --clear-groups \
+                libvirtd --config '$dir/libvirtd.conf'" \
+        > "$dir/libvirtd.out" 2>&1 &
+    LIBVIRTD_PID=$!
+    LIBVIRTD_URI="qemu:///session?socket=$dir/sock/libvirt-sock"
+    for i in $(seq 100); do
+        [ -S "$dir/sock/libvirt-sock" ] && lv list > /dev/null 2>&1 && return 0
+        kill -0 "$LIBVIRTD_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    echo "libvirtd_start: the daemon in $dir did not come up:" >&2
+    tail -5 "$dir/libvirtd.out" "$dir/libvirtd.log" >&2 2>/dev/null
+    return 1
+}
+
+lv() {
+    virsh -q -c "$LIBVIRTD_URI" "$@"
+}
+
+libvirtd_stop() {
+    [ -n "${LIBVIRTD_PID:-}" ] || return 0
+    local d
+    for d in $(lv list --name 2>/dev/null); do
+        lv destroy "$d" > /dev/null 2>&1
+    done
+    kill "$LIBVIRTD_PID" 2>/dev/null
+    wait "$LIBVIRTD_PID" 2>/dev/null
+    LIBVIRTD_PID=
+}
