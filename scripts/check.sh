@@ -16,6 +16,7 @@ export STOCK_QEMU=${STOCK_QEMU:-/usr/bin/qemu-system-x86_64}
 
 suites=(
     "patches      $top/scripts/check-patches.sh"
+    "qemu-tests   $top/scripts/qemu-tests.sh"
     "guest        $top/tests/guest/run-tests --qemu $QEMU --build $GUEST_BUILD --out $logs/guest"
     "uintrctl     make --no-print-directory -C $top/uintrctl O=$build/uintrctl check"
     "uintrctl-qmp make --no-print-directory -C $top/uintrctl O=$build/uintrctl check-qemu"

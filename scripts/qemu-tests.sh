@@ -1,0 +1,31 @@
+#!/bin/bash
+# QEMU's own tests that the series touches, built in the cached QEMU build
+# (make qemu first) and run against the installed qemu-system-x86_64 (the
+# build tree's binary does not find its firmware; the installed one does).
+set -u
+cache=${UINTR_CACHE:-/var/cache/uintr}
+build=$cache/qemu/build
+tests=(tests/qtest/test-x86-cpuid-compat)
+pass=0 fail=0
+
+exec 9> "$cache/qemu/lock"
+flock 9
+if ! out=$(nice ninja -C "$build" "${tests[@]}" 2>&1); then
+    echo "$out" | tail -20
+    echo "qemu-tests: 0 passed, 1 failed"
+    exit 1
+fi
+for t in "${tests[@]}"; do
+    log=$(QTEST_QEMU_BINARY=$cache/qemu/prefix/bin/qemu-system-x86_64 "$build/$t" --tap -k 2>&1)
+    rc=$?
+    echo "$log" | grep -E '^(not )?ok |^# ' | sed "s|^|$(basename "$t"): |"
+    p=$(echo "$log" | grep -c '^ok ')
+    f=$(echo "$log" | grep -c '^not ok ')
+    if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then
+        echo "$(basename "$t"): exited $rc"
+        f=1
+    fi
+    pass=$((pass + p)) fail=$((fail + f))
+done
+echo "qemu-tests: $pass passed, $fail failed"
+[ $fail -eq 0 ]
