@@ -38,8 +38,10 @@ exec 9> "$dir/lock"
 flock 9
 
 tarball=$("$top/scripts/tree.sh" tarball libvirt)
+# The tree is made anew when the base or the way trees are made changes.
+tree_key=$(cat "$tarball" "$top/scripts/tree.sh" | sha256sum | cut -d' ' -f1)
 key=$( {
-    sha256sum "$tarball" | cut -d' ' -f1
+    echo "$tree_key"
     cat "$top/libvirt-patches/series"
     while read -r p; do
         case $p in ''|'#'*) ;; *) cat "$top/libvirt-patches/$p" ;; esac
@@ -48,16 +50,16 @@ key=$( {
 } | sha256sum | cut -d' ' -f1)
 
 if [ "$(cat "$dir/.key" 2>/dev/null)" != "$key" ]; then
-    if [ "$(cat "$dir/.tarball" 2>/dev/null)" != "$tarball" ]; then
+    if [ "$(cat "$dir/.tree" 2>/dev/null)" != "$tree_key" ]; then
         rm -rf "$src"
     fi
     if [ -d "$src/.git" ]; then
         "$top/scripts/tree.sh" sync libvirt "$src"
     else
         "$top/scripts/tree.sh" make libvirt "$src"
-        echo "$tarball" > "$dir/.tarball"
+        echo "$tree_key" > "$dir/.tree"
     fi
-    if [ "$(cat "$dir/.options" 2>/dev/null)" != "${options[*]}" ]; then
+    if [ ! -f "$build/build.ninja" ] || [ "$(cat "$dir/.options" 2>/dev/null)" != "${options[*]}" ]; then
         rm -rf "$build"
         (cd "$src" && meson setup build "${options[@]}" > "$dir/setup.log" 2>&1) || {
             tail -30 "$dir/setup.log" >&2
@@ -77,19 +79,18 @@ if [ "$(cat "$dir/.key" 2>/dev/null)" != "$key" ]; then
 fi
 
 # meson's summary ("Ok: N", "Fail: M", ...) becomes our one-line summary.
-count() { sed -n "s/^$1: *\([0-9]*\)$/\1/p" "$2" | tail -1; }
+count() { sed -n "s/^$1: *\([0-9]*\) *$/\1/p" "$2" | tail -1; }
 passed=0 failed=0
 for suite in tests syntax-check; do
     log=$dir/$suite.log
     if [ $suite = tests ]; then
         echo "libvirt: running ${tests[*]}"
-        (cd "$build" && meson test --no-rebuild --print-errorlogs "${tests[@]}") > "$log" 2>&1
+        (cd "$build" && meson test --no-rebuild --print-errorlogs "${tests[@]}") > "$log" 2>&1 && rc=0 || rc=$?
     else
         echo "libvirt: running syntax-check"
-        (cd "$build" && meson test --no-rebuild --print-errorlogs --suite syntax-check) > "$log" 2>&1
+        (cd "$build" && meson test --no-rebuild --print-errorlogs --suite syntax-check) > "$log" 2>&1 && rc=0 || rc=$?
     fi
-    rc=$?
-    grep -E '^ *[0-9]+/[0-9]+ ' "$log" | grep -v ' OK ' | sed 's/^/libvirt: /'
+    grep -E '^ *[0-9]+/[0-9]+ ' "$log" | sed 's/^/libvirt: /' || true
     ok=$(count Ok "$log") fail=$(count Fail "$log") to=$(count Timeout "$log")
     passed=$((passed + ${ok:-0}))
     failed=$((failed + ${fail:-0} + ${to:-0}))

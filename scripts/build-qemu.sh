@@ -15,23 +15,15 @@ build=$dir/build
 prefix=$dir/prefix
 jobs=${JOBS:-$(nproc)}
 
-# The firmware the binary looks for without -L: SeaBIOS, QEMU's own option
-# ROMs (multiboot, linuxboot, kvmvapic) and the iPXE NIC ROMs, as Debian's
-# seabios, qemu-system-data and ipxe-qemu packages install them.
-firmware=/usr/share/seabios:/usr/share/qemu:/usr/lib/ipxe/qemu
-config=(
-    --prefix="$prefix" --firmwarepath="$firmware"
-    --meson=/usr/bin/meson
-    --target-list=x86_64-softmmu
-    --without-default-features --enable-tcg --disable-kvm --disable-xen
-    --disable-docs --disable-install-blobs --disable-user --disable-tools --disable-guest-agent
-)
+. "$top/scripts/qemu-config.sh"
 
 mkdir -p "$dir"
 exec 9> "$dir/lock"
 flock 9
 
 tarball=$("$top/scripts/tree.sh" tarball qemu)
+# The tree is made anew when the base changes.
+tree_key=$tarball
 series_key=$( {
     sha256sum "$tarball" | cut -d' ' -f1
     cat "$top/qemu-patches/series"
@@ -39,7 +31,7 @@ series_key=$( {
         case $p in ''|'#'*) ;; *) cat "$top/qemu-patches/$p" ;; esac
     done < "$top/qemu-patches/series"
 } | sha256sum | cut -d' ' -f1)
-key=$(printf '%s\n' "$series_key" "${config[@]}" | sha256sum | cut -d' ' -f1)
+key=$(printf '%s\n' "$series_key" "$prefix" "${qemu_options[@]}" | sha256sum | cut -d' ' -f1)
 
 if [ -x "$prefix/bin/qemu-system-x86_64" ] && [ "$(cat "$prefix/.key" 2>/dev/null)" = "$key" ]; then
     echo "qemu: up to date ($prefix/bin/qemu-system-x86_64)"
@@ -48,7 +40,7 @@ fi
 
 # Re-apply the series only when it changed: files it does not touch keep
 # their timestamps, so ninja rebuilds just what the change affects.
-if [ "$(cat "$dir/.tarball" 2>/dev/null)" != "$tarball" ]; then
+if [ "$(cat "$dir/.tree" 2>/dev/null)" != "$tree_key" ]; then
     rm -rf "$src" "$build" "$dir/.series"
 fi
 if [ "$(cat "$dir/.series" 2>/dev/null)" != "$series_key" ]; then
@@ -56,30 +48,17 @@ if [ "$(cat "$dir/.series" 2>/dev/null)" != "$series_key" ]; then
         "$top/scripts/tree.sh" sync qemu "$src"
     else
         "$top/scripts/tree.sh" make qemu "$src"
-        echo "$tarball" > "$dir/.tarball"
+        echo "$tree_key" > "$dir/.tree"
     fi
     echo "$series_key" > "$dir/.series"
 fi
 
-# Debian's dfsg tarball drops the prebuilt EDK2 images, but meson checks that
-# their .bz2 sources exist whenever bzip2 is installed.  Nothing here builds or
-# installs them (only the qemu-system-x86_64 target is built), so empty
-# stand-ins satisfy the check; an upstream tarball brings the real files.
-for f in $(sed -n "s/^ *'\(edk2-[^']*\.fd\)',\$/\1/p" "$src/pc-bios/meson.build"); do
-    [ -e "$src/pc-bios/$f.bz2" ] || bzip2 -c < /dev/null > "$src/pc-bios/$f.bz2"
-done
-
-if [ "$(cat "$build/.uintr-config" 2>/dev/null)" != "${config[*]}" ]; then
-    rm -rf "$build"
-    mkdir -p "$build"
-    (cd "$build" && "$src/configure" "${config[@]}" > configure.log 2>&1) || {
-        tail -30 "$build/configure.log" >&2
-        echo "qemu: configure failed, see $build/configure.log" >&2
-        exit 1
-    }
-    echo "${config[*]}" > "$build/.uintr-config"
+if [ "$(cat "$build/.uintr-config" 2>/dev/null)" != "$prefix ${qemu_options[*]}" ]; then
+    qemu_configure "$src" "$build" "$prefix"
+    echo "$prefix ${qemu_options[*]}" > "$build/.uintr-config"
 fi
 
+qemu_edk2_standins "$src"
 export CCACHE_DIR=${CCACHE_DIR:-$cache/ccache}
 echo "qemu: building in $build"
 nice ninja -C "$build" -j "$jobs" qemu-system-x86_64 > "$build/build.log" 2>&1 || {

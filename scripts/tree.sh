@@ -23,6 +23,9 @@ qemu)
     ;;
 libvirt)
     srcpkg=libvirt
+    # Upstream's git has src/keycodemapdb as a submodule; libvirt's
+    # syntax-check rules skip it only when it is not tracked as files.
+    submodules=(src/keycodemapdb)
     orig=libvirt_9.0.0.orig.tar.xz
     sha=deca5cff1b7baac297bca9663907c61f71a47183371dc7ac019c107806d5435a
     user=${LIBVIRT_TARBALL:-}
@@ -33,6 +36,7 @@ libvirt)
     ;;
 esac
 project=$2
+submodules=(${submodules[@]+"${submodules[@]}"})
 patches=$top/$project-patches
 
 die() { echo "tree.sh: $*" >&2; exit 1; }
@@ -83,10 +87,15 @@ make_tree() {
     [ -e "$dir" ] && die "$dir exists; remove it first or use 'sync'"
     tb=$(tarball)
     mkdir -p "$dir"
-    tar -xf "$tb" -C "$dir" --strip-components=1
+    tar -xf "$tb" -C "$dir" --strip-components=1 --no-same-owner
+    for sub in ${submodules[@]+"${submodules[@]}"}; do
+        git -C "$dir/$sub" init -q -b master
+        git -C "$dir/$sub" add -Af .
+        git_base "$dir/$sub" commit -q -m "$project base: $sub"
+    done
     git -C "$dir" init -q -b master
     git -C "$dir" config core.autocrlf false
-    git -C "$dir" add -Af .
+    git -C "$dir" -c advice.addEmbeddedRepo=false add -Af .
     git_base "$dir" commit -q -m "$project base: $(basename "$tb")"
     git -C "$dir" tag base
     apply_series "$dir"

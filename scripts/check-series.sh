@@ -1,0 +1,39 @@
+#!/bin/bash
+# Every patch of the QEMU series builds on its own and is checkpatch-clean:
+# check out the tree at each patch in turn and build qemu-system-x86_64
+# (incrementally, in a build directory of its own in the cache).
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cache=${UINTR_CACHE:-/var/cache/uintr}
+dir=$cache/qemu-series
+src=$dir/src
+build=$dir/build
+pass=0 fail=0
+ok() { pass=$((pass + 1)); echo "ok - $1"; }
+bad() { fail=$((fail + 1)); echo "not ok - $1"; [ -z "${2:-}" ] || echo "$2" | sed 's/^/#   /'; }
+
+mkdir -p "$dir"
+exec 9> "$dir/lock"
+flock 9
+"$top/scripts/tree.sh" sync qemu "$src" > /dev/null || exit 1
+. "$top/scripts/qemu-config.sh"
+[ -f "$build/build.ninja" ] || qemu_configure "$src" "$build" "$dir/prefix" || exit 1
+qemu_edk2_standins "$src"
+export CCACHE_DIR=${CCACHE_DIR:-$cache/ccache}
+for c in $(git -C "$src" rev-list --reverse base..HEAD); do
+    subject=$(git -C "$src" log -1 --format=%s "$c")
+    git -C "$src" checkout -q "$c"
+    if out=$(nice ninja -C "$build" qemu-system-x86_64 2>&1); then
+        ok "builds: $subject"
+    else
+        bad "builds: $subject" "$(echo "$out" | grep -m5 -A5 error)"
+    fi
+    if out=$("$src/scripts/checkpatch.pl" --root="$src" --branch "$c^..$c" 2>&1); then
+        ok "checkpatch: $subject"
+    else
+        bad "checkpatch: $subject" "$out"
+    fi
+done
+git -C "$src" checkout -q master
+echo "series: $pass passed, $fail failed"
+[ $fail -eq 0 ]
