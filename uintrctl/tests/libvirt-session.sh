@@ -1,49 +1,70 @@
 #!/bin/bash
 # libvirt-session.sh - uintrctl through a private, unprivileged libvirtd
 #
-# Starts a session-mode libvirtd as uid nobody in a temporary directory
-# (no system daemon, nothing under /etc touched; see the lab notes,
-# section 1.3 A), defines small q35/TCG domains, starts them paused and
-# runs "uintrctl -c 'qemu:///session?socket=...' cpuid".  This checks the
-# libvirt path end to end: virDomainQemuMonitorCommand, QMP error replies
-# that libvirt returns with success, the domain XML's uintr policy (with
-# a scratch cpu_map that knows uintr, bind-mounted in the daemon's
-# private mount namespace), and the exit codes 0, 1, 3, 6 and 7.
+# Starts the project's private session libvirtd (tests/lib/libvirtd.sh: uid
+# nobody, a temporary directory, the series' cpu_map bind-mounted in its own
+# mount namespace, nothing under /etc or /usr touched), defines small q35/TCG
+# domains, starts them paused and runs "uintrctl -c URI cpuid".  This checks
+# the libvirt path end to end: virDomainQemuMonitorCommand, QMP error replies
+# that libvirt returns with success, the domain XML's uintr policy (which
+# the cpu_map of the libvirt series knows), and the exit codes 0, 1, 3, 6
+# and 7.
 #
-#   QEMU=...        patched qemu-system-x86_64 (uintr checks; SKIP if missing)
-#   STOCK_QEMU=...  QEMU without the UINTR series (exit 6; SKIP if missing)
+#   CPU_MAP=...     cpu_map with the libvirt series (make cpu-map; required)
+#   QEMU=...        patched qemu-system-x86_64 (required)
+#   STOCK_QEMU=...  QEMU without the UINTR series, Debian's qemu-system-x86
+#                   (required: exit 6)
 #   UINTRCTL=...    binary under test
-# Needs root (to become nobody), libvirtd, tini, setpriv and unshare.
+# Needs root (to run the daemon as nobody; SKIP otherwise), libvirtd, tini,
+# setpriv and unshare (scripts/deps.sh).
 # Last line: "libvirt-session: N passed, M failed, K skipped".
 set -u
 
 HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/../../tests/lib/libvirtd.sh"
 UINTRCTL=${UINTRCTL:-$HERE/../build/uintrctl}
 QEMU=${QEMU:-/var/cache/uintr/qemu/prefix/bin/qemu-system-x86_64}
 STOCK_QEMU=${STOCK_QEMU:-/usr/bin/qemu-system-x86_64}
+CPU_MAP=${CPU_MAP:-}
 pass=0 fail=0 skip=0
-DIR=$(mktemp -d /tmp/uintrctl-libvirt.XXXXXX)
-URI="qemu:///session?socket=$DIR/sock/libvirt-sock"
-DPID=
+DIR=
 
 ok()      { pass=$((pass + 1)); echo "ok   $1"; }
 bad()     { fail=$((fail + 1)); echo "FAIL $1: $2"; }
 skipped() { skip=$((skip + 1)); echo "SKIP $1: $2"; }
 finish()  { echo "libvirt-session: $pass passed, $fail failed, $skip skipped"; [ "$fail" = 0 ]; exit; }
 
-virsh_() { virsh -q -c "$URI" "$@"; }
-
 cleanup() {
-    if [ -n "$DPID" ]; then
-        local d
-        for d in $(virsh_ list --name 2>/dev/null); do virsh_ destroy "$d" >/dev/null 2>&1; done
-        kill "$DPID" 2>/dev/null
-        wait "$DPID" 2>/dev/null
-    fi
-    rm -rf "$DIR"
+    libvirtd_stop
+    [ -z "$DIR" ] || rm -rf "$DIR"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+# --- what the test cannot do without: a failure, not a skip ---
+if [ -z "$CPU_MAP" ]; then
+    bad cpu-map "CPU_MAP is not set (make cpu-map; the top-level Makefile exports it)"
+    finish
+fi
+if ! grep -q "<feature name='uintr'>" "$CPU_MAP/x86_features.xml" 2>/dev/null; then
+    bad cpu-map "CPU_MAP=$CPU_MAP has no x86_features.xml that knows uintr (make cpu-map)"
+    finish
+fi
+CPU_MAP=$(cd "$CPU_MAP" && pwd)
+if [ "$(id -u)" != 0 ]; then
+    skipped libvirt-session "needs root to run libvirtd as nobody"
+    finish
+fi
+
+DIR=$(mktemp -d /tmp/uintrctl-libvirt.XXXXXX)
+chmod 755 "$DIR"        # uid nobody must reach $DIR/d
+if ! libvirtd_start "$DIR/d" 11111111-2222-3333-4444-0000000000c1 "$CPU_MAP"; then
+    bad libvirtd-start "private libvirtd did not come up"
+    finish
+fi
+ok libvirtd-start
+URI=$LIBVIRTD_URI
+URI_RE=$(printf '%s' "$URI" | sed 's/[][\.*^$?+(){}|/]/\\&/g')
 
 expect_rc() { # NAME WANT ARGS...
     local name=$1 want=$2
@@ -61,65 +82,29 @@ expect_grep() { # NAME FILE REGEX
     else bad "$1" "$2 does not match /$3/"; sed 's/^/     > /' "$DIR/$2" | head -5; fi
 }
 
-for tool in libvirtd virsh tini setpriv; do
-    if ! command -v $tool >/dev/null; then
-        skipped libvirt-session "no $tool (apt-get install libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients tini)"
-        finish
-    fi
-done
-if [ "$(id -u)" != 0 ]; then
-    skipped libvirt-session "needs root to run libvirtd as nobody"
-    finish
-fi
+# expect_count NAME FILE REGEX N: exactly N lines of FILE match
+expect_count() {
+    local n
+    n=$(grep -Ec -- "$3" "$DIR/$2")
+    if [ "$n" = "$4" ]; then ok "$1"
+    else bad "$1" "$n lines of $2 match /$3/, want $4"; sed 's/^/     > /' "$DIR/$2" | head -8; fi
+}
 
-# --- the private daemon ---
-mkdir -p "$DIR/sock" "$DIR/home" "$DIR/config/libvirt" "$DIR/cache" "$DIR/run" "$DIR/data"
-cat >"$DIR/libvirtd.conf" <<CONF
-unix_sock_dir = "$DIR/sock"
-unix_sock_rw_perms = "0777"
-auth_unix_rw = "none"
-auth_unix_ro = "none"
-log_outputs = "3:file:$DIR/libvirtd.log"
-host_uuid = "11111111-2222-3333-4444-0000000000c1"
-CONF
-printf '# uintrctl test\nstdio_handler = "file"\n' >"$DIR/config/libvirt/qemu.conf"
-chmod 755 "$DIR"
-# libvirt 9.0's cpu_map does not know uintr (the libvirt series adds
-# it); give this daemon a scratch copy that does, bind-mounted in a
-# private mount namespace: nothing installed is changed
-CPUMAP=/usr/share/libvirt/cpu_map
-MAPDIR=$CPUMAP
-LAUNCH=""
-if ! grep -q "name='uintr'" "$CPUMAP/x86_features.xml" && command -v unshare >/dev/null; then
-    cp -r "$CPUMAP" "$DIR/cpu_map"
-    sed -i "/<feature name='avx512-vp2intersect'>/i\\
-  <feature name='uintr'>\\
-    <cpuid eax_in='0x07' ecx_in='0x00' edx='0x00000020'/>\\
-  </feature>" "$DIR/cpu_map/x86_features.xml"
-    LAUNCH="mount --bind $DIR/cpu_map $CPUMAP &&"
-    MAPDIR=$DIR/cpu_map
-fi
-grep -q "name='uintr'" "$MAPDIR/x86_features.xml" && HAVE_CPUMAP=1 || HAVE_CPUMAP=0
-chown -R nobody:nogroup "$DIR"
-env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$DIR/home" \
-    XDG_CONFIG_HOME="$DIR/config" XDG_CACHE_HOME="$DIR/cache" \
-    XDG_RUNTIME_DIR="$DIR/run" XDG_DATA_HOME="$DIR/data" \
-    unshare -m --propagation private sh -c "$LAUNCH exec tini -s -- \
-        setpriv --reuid=65534 --regid=65534 --clear-groups \
-        libvirtd --config '$DIR/libvirtd.conf'" >"$DIR/libvirtd.out" 2>&1 &
-DPID=$!
-for i in $(seq 100); do
-    [ -S "$DIR/sock/libvirt-sock" ] && virsh_ list >/dev/null 2>&1 && break
-    sleep 0.1
-done
-if ! virsh_ list >/dev/null 2>&1; then
-    bad libvirtd-start "private libvirtd did not come up"; tail -5 "$DIR/libvirtd.log"
-    finish
-fi
-ok libvirtd-start
+# expect_cpu_arg NAME DOMAIN REGEX: the -cpu argument libvirt gave QEMU
+# (last start, from the domain's log) is exactly REGEX
+expect_cpu_arg() {
+    local arg
+    arg=$(grep -o -- '-cpu [^ ]*' "$DIR/d/cache/libvirt/qemu/log/$2.log" | tail -1)
+    arg=${arg#-cpu }
+    if [[ $arg =~ ^$3$ ]]; then ok "$1"
+    else bad "$1" "QEMU got -cpu '$arg', want /^$3\$/"; fi
+}
 
 # define_domain NAME EMULATOR VCPUS CPU_XML EXTRA_QEMU_ARGS_XML
+# (both QEMUs find their firmware themselves: no -L)
 define_domain() {
+    local extra=
+    [ -z "$5" ] || extra="<qemu:commandline>$5</qemu:commandline>"
     cat >"$DIR/$1.xml" <<XML
 <domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
   <name>$1</name>
@@ -131,111 +116,132 @@ define_domain() {
     <emulator>$2</emulator>
     <memballoon model='none'/>
   </devices>
-  <qemu:commandline>
-    <qemu:arg value='-L'/><qemu:arg value='/usr/share/seabios'/>
-    <qemu:arg value='-L'/><qemu:arg value='/usr/share/qemu'/>
-    $5
-  </qemu:commandline>
+  $extra
 </domain>
 XML
-    virsh_ define "$DIR/$1.xml" >/dev/null
+    lv define "$DIR/$1.xml" >/dev/null
 }
 
-CPU_PLAIN="<cpu mode='custom' match='exact' check='none'><model fallback='forbid'>qemu64</model></cpu>"
-UINTR_ON="<qemu:arg value='-global'/><qemu:arg value='qemu64-x86_64-cpu.uintr=on'/>"
+# cpu_with [POLICY]: a qemu64 <cpu>, with <feature policy=POLICY name='uintr'/>
+cpu_with() {
+    local feature=
+    [ -z "${1:-}" ] || feature="<feature policy='$1' name='uintr'/>"
+    echo "<cpu mode='custom' match='exact' check='none'><model fallback='forbid'>qemu64</model>$feature</cpu>"
+}
+UINTR_GLOBAL="<qemu:arg value='-global'/><qemu:arg value='qemu64-x86_64-cpu.uintr=on'/>"
 
 expect_rc unknown-domain-exit-3 3 -c "$URI" cpuid no-such-domain
 expect_grep unknown-domain-message err "^uintrctl: error: cannot find domain 'no-such-domain'"
 
 # --- stock QEMU: no uintr property -> 6; defined but stopped -> 7 ---
-if [ -x "$STOCK_QEMU" ] && ! "$STOCK_QEMU" -cpu help 2>/dev/null | grep -qw uintr; then
-    if define_domain stock "$STOCK_QEMU" 2 "$CPU_PLAIN" ""; then
-        expect_rc stopped-domain-exit-7 7 -c "$URI" cpuid stock
-        if virsh_ start --paused stock >/dev/null; then
-            expect_rc stock-qemu-exit-6 6 -c "$URI" cpuid stock
-            expect_grep stock-qemu-message err "Property 'qemu64-x86_64-cpu.uintr' not found"
-            expect_rc stock-qemu-json-exit-6 6 -c "$URI" --json cpuid stock
-            expect_grep stock-qemu-json out '^\{"error":\{"code":6,'
-            virsh_ destroy stock >/dev/null
-        else
-            bad stock-start "virsh start stock failed"
-        fi
-    else
-        bad stock-define "virsh define failed"
-    fi
+if [ ! -x "$STOCK_QEMU" ]; then
+    bad stock-qemu "no stock QEMU at STOCK_QEMU=$STOCK_QEMU (scripts/deps.sh installs qemu-system-x86)"
+elif "$STOCK_QEMU" -cpu help 2>/dev/null | grep -qw uintr; then
+    bad stock-qemu "STOCK_QEMU=$STOCK_QEMU knows uintr: not a QEMU without the series"
+elif ! define_domain stock "$STOCK_QEMU" 2 "$(cpu_with)" ""; then
+    bad stock-define "virsh define failed"
 else
-    skipped stock-qemu "no stock QEMU at STOCK_QEMU=$STOCK_QEMU"
+    expect_rc stopped-domain-exit-7 7 -c "$URI" cpuid stock
+    expect_grep stopped-domain-message err "not running"
+    if lv start --paused stock >/dev/null; then
+        expect_rc stock-qemu-exit-6 6 -c "$URI" cpuid stock
+        expect_grep stock-qemu-message err "Property 'qemu64-x86_64-cpu.uintr' not found"
+        expect_rc stock-qemu-json-exit-6 6 -c "$URI" --json cpuid stock
+        expect_grep stock-qemu-json out '^\{"error":\{"code":6,'
+        lv destroy stock >/dev/null
+    else
+        bad stock-start "virsh start stock failed"
+    fi
 fi
 
 # --- patched QEMU ---
-if [ -x "$QEMU" ] && "$QEMU" -cpu help 2>/dev/null | grep -qw uintr; then
-    # libvirt 9.0's cpu_map has no uintr, so the XML cannot name it; the
-    # property is turned on behind libvirt's back with -global.  (When
-    # the daemon's cpu_map knows uintr, libvirt writes what QEMU enabled
-    # into the live XML, so the live policy may read "require".)
-    if define_domain pon "$QEMU" 2 "$CPU_PLAIN" "$UINTR_ON" &&
-       virsh_ start --paused pon >/dev/null; then
-        expect_rc patched-on-exit-0 0 -c "$URI" cpuid pon
-        expect_grep patched-on-header out "^domain pon \(qemu:///session\?socket=$DIR/sock/libvirt-sock\): cpu mode=custom model=qemu64 check=[a-z]+, uintr policy=(none \(not requested\)|require)$"
-        # the persistent config still has what was defined (libvirt may
-        # rewrite check= in the live XML after start)
-        expect_rc patched-on-inactive 0 -c "$URI" --inactive cpuid pon
-        expect_grep patched-on-inactive-header out "check=none, uintr policy=none"
-        expect_grep patched-on-enabled out '^1 +/machine/[^ ]+ +enabled +1$'
-        expect_rc patched-on-expect-off-exit-1 1 -c "$URI" --expect off cpuid pon
-        expect_rc patched-on-json 0 -c "$URI" --json --expect on cpuid pon
-        expect_grep patched-on-json-doc out '"source":\{"type":"libvirt","uri":"qemu:///session\?socket=[^"]+","domain":"pon","xml":"live"\}'
-        virsh_ destroy pon >/dev/null
-    else
-        bad patched-on-start "could not define/start domain pon"
-    fi
-    if define_domain poff "$QEMU" 1 "$CPU_PLAIN" "" &&
-       virsh_ start --paused poff >/dev/null; then
-        expect_rc patched-off-exit-0 0 -c "$URI" cpuid poff
-        expect_grep patched-off-disabled out '^0 +/machine/[^ ]+ +disabled +0$'
-        expect_rc patched-off-expect-on-exit-1 1 -c "$URI" --expect on cpuid poff
-        virsh_ destroy poff >/dev/null
-    else
-        bad patched-off-start "could not define/start domain poff"
-    fi
-    if [ "$HAVE_CPUMAP" = 1 ]; then
-        # the XML asks; libvirt passes -cpu qemu64,uintr=on / uintr=off
-        cpu_with() {
-            echo "<cpu mode='custom' match='exact' check='none'><model fallback='forbid'>qemu64</model><feature policy='$1' name='uintr'/></cpu>"
-        }
-        if define_domain preq "$QEMU" 2 "$(cpu_with require)" "" &&
-           virsh_ start --paused preq >/dev/null; then
-            expect_rc xml-require-exit-0 0 -c "$URI" cpuid preq
-            expect_grep xml-require-header out "cpu mode=custom model=qemu64 check=full, uintr policy=require$"
-            expect_grep xml-require-enabled out '^1 +/machine/[^ ]+ +enabled +1$'
-            # change the persistent config only: it now forbids uintr,
-            # which the running vCPUs still have
-            virsh_ dumpxml --inactive preq |
-                sed "s/policy='require' name='uintr'/policy='forbid' name='uintr'/" >"$DIR/preq2.xml"
-            virsh_ define "$DIR/preq2.xml" >/dev/null || bad xml-redefine "virsh define failed"
-            expect_rc xml-live-still-ok 0 -c "$URI" cpuid preq
-            expect_rc xml-inactive-forbid-mismatch-exit-1 1 -c "$URI" --inactive cpuid preq
-            expect_grep xml-mismatch-message err "^uintrctl: mismatch: the domain XML \\(policy='forbid'\\) asks for uintr off but vCPU 0 has it enabled$"
-            expect_rc xml-inactive-json 1 -c "$URI" --inactive --json cpuid preq
-            expect_grep xml-inactive-json-doc out '"uintr":\{"policy":"forbid","policy-defaulted":false,"requested":"off","expect":"none","expected":"off"\}'
-            virsh_ destroy preq >/dev/null
-        else
-            bad xml-require-start "could not define/start domain preq"
-        fi
-        if define_domain pdis "$QEMU" 1 "$(cpu_with disable)" "" &&
-           virsh_ start --paused pdis >/dev/null; then
-            expect_rc xml-disable-exit-0 0 -c "$URI" cpuid pdis
-            expect_grep xml-disable-disabled out '^0 +/machine/[^ ]+ +disabled +0$'
-            expect_rc xml-disable-expect-on-exit-1 1 -c "$URI" --expect on cpuid pdis
-            virsh_ destroy pdis >/dev/null
-        else
-            bad xml-disable-start "could not define/start domain pdis"
-        fi
-    else
-        skipped xml-policy "no cpu_map with uintr and no unshare to provide one"
-    fi
+if [ ! -x "$QEMU" ]; then
+    bad patched-qemu "no patched QEMU at QEMU=$QEMU (make qemu)"
+    finish
+fi
+if ! "$QEMU" -cpu help 2>/dev/null | grep -qw uintr; then
+    bad patched-qemu "QEMU=$QEMU does not know uintr"
+    finish
+fi
+
+# The XML asks: libvirt passes -cpu qemu64,uintr=on, and under TCG writes
+# check='full' into the live XML.
+if define_domain pon "$QEMU" 2 "$(cpu_with require)" "" &&
+   lv start --paused pon >/dev/null; then
+    expect_cpu_arg xml-require-cmdline pon 'qemu64(,[^ ]*)?,uintr=on'
+    expect_rc xml-require-exit-0 0 -c "$URI" cpuid pon
+    expect_grep xml-require-header out "^domain pon \($URI_RE\): cpu mode=custom model=qemu64 check=full, uintr policy=require$"
+    expect_count xml-require-enabled out '^[01] +/machine/[^ ]+ +enabled +1$' 2
+    expect_rc xml-require-inactive 0 -c "$URI" --inactive cpuid pon
+    expect_grep xml-require-inactive-header out "check=none, uintr policy=require$"
+    expect_rc xml-require-expect-off-exit-1 1 -c "$URI" --expect off cpuid pon
+    expect_rc xml-require-json 0 -c "$URI" --json --expect on cpuid pon
+    expect_grep xml-require-json-doc out '"source":\{"type":"libvirt","uri":"qemu:///session\?socket=[^"]+","domain":"pon","xml":"live"\}'
+    # change the persistent config only: it now forbids uintr, which the
+    # running vCPUs still have
+    lv dumpxml --inactive pon |
+        sed "s/policy='require' name='uintr'/policy='forbid' name='uintr'/" >"$DIR/pon2.xml"
+    expect_grep xml-redefine-forbid pon2.xml "policy='forbid' name='uintr'"
+    lv define "$DIR/pon2.xml" >/dev/null || bad xml-redefine "virsh define failed"
+    expect_rc xml-live-still-ok 0 -c "$URI" cpuid pon
+    expect_rc xml-inactive-forbid-mismatch-exit-1 1 -c "$URI" --inactive cpuid pon
+    expect_grep xml-mismatch-message err "^uintrctl: mismatch: the domain XML \\(policy='forbid'\\) asks for uintr off but vCPU 0 has it enabled$"
+    expect_rc xml-inactive-json 1 -c "$URI" --inactive --json cpuid pon
+    expect_grep xml-inactive-json-doc out '"uintr":\{"policy":"forbid","policy-defaulted":false,"requested":"off","expect":"none","expected":"off"\}'
+    lv destroy pon >/dev/null
 else
-    skipped patched-qemu "no patched QEMU at QEMU=$QEMU"
+    bad xml-require-start "could not define/start domain pon"
+fi
+
+# Behind libvirt's back: the XML says nothing, -global turns the property
+# on.  Once QEMU runs, libvirt reads the vCPUs' features back into the live
+# XML (check='full', uintr required), so the live view agrees with the
+# vCPUs; the persistent config, which uintrctl reads with --inactive, still
+# did not ask.  uintrctl must then report the policy as not requested, the
+# vCPUs as they are, and no mismatch unless --expect says otherwise.
+if define_domain pglobal "$QEMU" 2 "$(cpu_with)" "$UINTR_GLOBAL" &&
+   lv start --paused pglobal >/dev/null; then
+    expect_cpu_arg global-cmdline pglobal 'qemu64'
+    expect_grep global-cmdline-global "d/cache/libvirt/qemu/log/pglobal.log" "-global qemu64-x86_64-cpu\.uintr=on"
+    expect_rc global-exit-0 0 -c "$URI" cpuid pglobal
+    expect_grep global-live-header out "^domain pglobal \($URI_RE\): cpu mode=custom model=qemu64 check=full, uintr policy=require$"
+    expect_count global-enabled out '^[01] +/machine/[^ ]+ +enabled +1$' 2
+    expect_rc global-inactive-exit-0 0 -c "$URI" --inactive cpuid pglobal
+    expect_grep global-inactive-header out "^domain pglobal \($URI_RE\): cpu mode=custom model=qemu64 check=none, uintr policy=none \(not requested\)$"
+    expect_count global-inactive-enabled out '^[01] +/machine/[^ ]+ +enabled +1$' 2
+    expect_rc global-inactive-expect-off-exit-1 1 -c "$URI" --inactive --expect off cpuid pglobal
+    expect_grep global-inactive-expect-off-message err "^uintrctl: mismatch: "
+    expect_rc global-inactive-expect-on-exit-0 0 -c "$URI" --inactive --expect on cpuid pglobal
+    expect_rc global-inactive-json 0 -c "$URI" --inactive --json cpuid pglobal
+    expect_grep global-inactive-json-doc out '"xml":"inactive"\}.*"uintr":\{"policy":null,.*"result":\{"ok":true,"code":0,'
+    lv destroy pglobal >/dev/null
+else
+    bad global-start "could not define/start domain pglobal"
+fi
+
+# Neither the XML nor the command line: off.
+if define_domain poff "$QEMU" 1 "$(cpu_with)" "" &&
+   lv start --paused poff >/dev/null; then
+    expect_rc patched-off-exit-0 0 -c "$URI" cpuid poff
+    expect_grep patched-off-header out "check=full, uintr policy=none \(not requested\)$"
+    expect_count patched-off-disabled out '^0 +/machine/[^ ]+ +disabled +0$' 1
+    expect_rc patched-off-expect-on-exit-1 1 -c "$URI" --expect on cpuid poff
+    lv destroy poff >/dev/null
+else
+    bad patched-off-start "could not define/start domain poff"
+fi
+
+# The XML disables it: libvirt passes uintr=off.
+if define_domain pdis "$QEMU" 1 "$(cpu_with disable)" "" &&
+   lv start --paused pdis >/dev/null; then
+    expect_cpu_arg xml-disable-cmdline pdis 'qemu64(,[^ ]*)?,uintr=off'
+    expect_rc xml-disable-exit-0 0 -c "$URI" cpuid pdis
+    expect_grep xml-disable-header out "uintr policy=disable$"
+    expect_count xml-disable-disabled out '^0 +/machine/[^ ]+ +disabled +0$' 1
+    expect_rc xml-disable-expect-on-exit-1 1 -c "$URI" --expect on cpuid pdis
+    lv destroy pdis >/dev/null
+else
+    bad xml-disable-start "could not define/start domain pdis"
 fi
 
 finish
