@@ -19,7 +19,7 @@ tests=("$@")
     tests=(cputest qemuxml2argvtest qemuxml2xmltest domaincapstest qemucapabilitiestest)
 
 options=(
-    -Ddocs=disabled -Dtests=enabled -Dexpensive_tests=disabled
+    -Dno_git=true -Ddocs=disabled -Dtests=enabled -Dexpensive_tests=disabled
     -Ddriver_qemu=enabled -Ddriver_remote=enabled -Ddriver_libvirtd=enabled
     -Ddriver_test=enabled -Ddriver_network=enabled
     -Ddriver_ch=disabled -Ddriver_esx=disabled -Ddriver_hyperv=disabled
@@ -40,14 +40,8 @@ flock 9
 tarball=$("$top/scripts/tree.sh" tarball libvirt)
 # The tree is made anew when the base or the way trees are made changes.
 tree_key=$(cat "$tarball" "$top/scripts/tree.sh" | sha256sum | cut -d' ' -f1)
-key=$( {
-    echo "$tree_key"
-    cat "$top/libvirt-patches/series"
-    while read -r p; do
-        case $p in ''|'#'*) ;; *) cat "$top/libvirt-patches/$p" ;; esac
-    done < "$top/libvirt-patches/series"
-    printf '%s\n' "${options[@]}"
-} | sha256sum | cut -d' ' -f1)
+key=$(printf '%s\n' "$tree_key" "$("$top/scripts/tree.sh" key libvirt)" "${options[@]}" |
+    sha256sum | cut -d' ' -f1)
 
 if [ "$(cat "$dir/.key" 2>/dev/null)" != "$key" ]; then
     if [ "$(cat "$dir/.tree" 2>/dev/null)" != "$tree_key" ]; then

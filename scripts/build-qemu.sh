@@ -24,13 +24,7 @@ flock 9
 tarball=$("$top/scripts/tree.sh" tarball qemu)
 # The tree is made anew when the base changes.
 tree_key=$tarball
-series_key=$( {
-    sha256sum "$tarball" | cut -d' ' -f1
-    cat "$top/qemu-patches/series"
-    while read -r p; do
-        case $p in ''|'#'*) ;; *) cat "$top/qemu-patches/$p" ;; esac
-    done < "$top/qemu-patches/series"
-} | sha256sum | cut -d' ' -f1)
+series_key=$("$top/scripts/tree.sh" key qemu)
 key=$(printf '%s\n' "$series_key" "$prefix" "${qemu_options[@]}" | sha256sum | cut -d' ' -f1)
 
 if [ -x "$prefix/bin/qemu-system-x86_64" ] && [ "$(cat "$prefix/.key" 2>/dev/null)" = "$key" ]; then

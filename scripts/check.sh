@@ -1,7 +1,8 @@
 #!/bin/bash
 # Run every test suite, one after the other, and add up their results.
 #
-# Each suite ends its output with "NAME: N passed, M failed[, K skipped]".
+# Each test runner ends its output with "NAME: N passed, M failed[, K
+# skipped]"; a suite's count is the sum of its runners' lines.
 # A suite that exits non-zero without reporting a failure, or that prints no
 # such line, counts as one failure: nothing passes by saying nothing.
 # Logs: build/check/<suite>.log.  The last line is "N passed, M failed".
@@ -33,12 +34,15 @@ for entry in "${suites[@]}"; do
     start=$(date +%s)
     $cmd 2>&1 | tee "$logs/$name.log"
     rc=${PIPESTATUS[0]}
-    line=$(grep -E '^[A-Za-z0-9_-]+: [0-9]+ passed, [0-9]+ failed' "$logs/$name.log" | tail -1)
+    # A suite may run several runners, each with its summary line.
+    lines=$(grep -E '^[A-Za-z0-9_-]+: [0-9]+ passed, [0-9]+ failed' "$logs/$name.log")
     p=0 f=0 s=0
-    if [[ $line =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed(,\ ([0-9]+)\ skipped)? ]]; then
-        p=${BASH_REMATCH[1]} f=${BASH_REMATCH[2]} s=${BASH_REMATCH[4]:-0}
-    fi
-    if [ -z "$line" ] || { [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; }; then
+    while read -r line; do
+        if [[ $line =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed(,\ ([0-9]+)\ skipped)? ]]; then
+            p=$((p + BASH_REMATCH[1])) f=$((f + BASH_REMATCH[2])) s=$((s + ${BASH_REMATCH[4]:-0}))
+        fi
+    done <<< "$lines"
+    if [ -z "$lines" ] || { [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; }; then
         echo "check: suite $name exited $rc without reporting its failures"
         f=$((f + 1))
     fi

@@ -5,6 +5,7 @@
 #   tree.sh make PROJECT DIR       DIR := git tree of the base + one commit per patch
 #   tree.sh sync PROJECT DIR       bring an existing tree (made by 'make') to the series
 #   tree.sh export PROJECT DIR     write DIR's commits since 'base' back as patches
+#   tree.sh key PROJECT            print a hash of the base tarball and the series
 #
 # PROJECT is qemu or libvirt.  The base is Debian's upstream orig tarball,
 # pinned by SHA-256; QEMU_TARBALL / LIBVIRT_TARBALL name a tarball of your own
@@ -31,7 +32,7 @@ libvirt)
     user=${LIBVIRT_TARBALL:-}
     ;;
 *)
-    echo "usage: $0 tarball|make|sync|export qemu|libvirt [DIR]" >&2
+    echo "usage: $0 tarball|make|sync|export|key qemu|libvirt [DIR]" >&2
     exit 2
     ;;
 esac
@@ -57,6 +58,18 @@ tarball() {
     echo "$sha  $dir/$orig" | sha256sum --quiet -c - >&2 ||
         die "$dir/$orig does not match the pinned SHA-256 $sha"
     echo "$dir/$orig"
+}
+
+series_key() {
+    local tb p
+    tb=$(tarball)
+    {
+        sha256sum "$tb" | cut -d' ' -f1
+        cat "$patches/series"
+        while read -r p; do
+            case $p in ''|'#'*) ;; *) cat "$patches/$p" ;; esac
+        done < "$patches/series"
+    } | sha256sum | cut -d' ' -f1
 }
 
 git_base() {
@@ -88,14 +101,18 @@ make_tree() {
     tb=$(tarball)
     mkdir -p "$dir"
     tar -xf "$tb" -C "$dir" --strip-components=1 --no-same-owner
+    git -C "$dir" init -q -b master
+    git -C "$dir" config core.autocrlf false
+    local sub excludes=()
     for sub in ${submodules[@]+"${submodules[@]}"}; do
         git -C "$dir/$sub" init -q -b master
         git -C "$dir/$sub" add -Af .
         git_base "$dir/$sub" commit -q -m "$project base: $sub"
+        git -C "$dir" update-index --add --cacheinfo \
+            "160000,$(git -C "$dir/$sub" rev-parse HEAD),$sub"
+        excludes+=(":!$sub")
     done
-    git -C "$dir" init -q -b master
-    git -C "$dir" config core.autocrlf false
-    git -C "$dir" -c advice.addEmbeddedRepo=false add -Af .
+    git -C "$dir" add -Af -- . ${excludes[@]+"${excludes[@]}"}
     git_base "$dir" commit -q -m "$project base: $(basename "$tb")"
     git -C "$dir" tag base
     apply_series "$dir"
@@ -127,5 +144,6 @@ tarball) tarball ;;
 make) make_tree "${3:?DIR}" ;;
 sync) sync_tree "${3:?DIR}" ;;
 export) export_tree "${3:?DIR}" ;;
+key) series_key ;;
 *) die "unknown command $1" ;;
 esac

@@ -63,26 +63,38 @@ static void set_timeout_error(QmpSocket *s, const char *waiting_for,
                 s->timeout_ms, waiting_for, s->path);
 }
 
-static int write_all(QmpSocket *s, const char *data, size_t len,
-                     gint64 deadline, GError **err)
+/* Wait until the socket is ready for @events; 0 when it is, -1 on error
+ * or when @deadline passes (@waiting_for names what we wait for). */
+static int wait_ready(QmpSocket *s, short events, gint64 deadline,
+                      const char *waiting_for, GError **err)
 {
-    while (len > 0) {
-        struct pollfd pfd = { .fd = s->fd, .events = POLLOUT };
-        ssize_t n;
+    for (;;) {
+        struct pollfd pfd = { .fd = s->fd, .events = events };
         int r = poll(&pfd, 1, ms_left(deadline));
 
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
+        if (r > 0)
+            return 0;
+        if (r == 0) {
+            set_timeout_error(s, waiting_for, err);
+            return -1;
+        }
+        if (errno != EINTR) {
             g_set_error(err, UINTRCTL_ERROR, UINTRCTL_EXIT_CONNECT,
                         "poll on QMP socket %s failed: %s", s->path,
                         g_strerror(errno));
             return -1;
         }
-        if (r == 0) {
-            set_timeout_error(s, "room to send a command", err);
+    }
+}
+
+static int write_all(QmpSocket *s, const char *data, size_t len,
+                     gint64 deadline, GError **err)
+{
+    while (len > 0) {
+        ssize_t n;
+
+        if (wait_ready(s, POLLOUT, deadline, "room to send a command", err) < 0)
             return -1;
-        }
         n = send(s->fd, data, len, MSG_NOSIGNAL);
         if (n < 0) {
             if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
@@ -104,23 +116,11 @@ static int fill(QmpSocket *s, gint64 deadline, const char *waiting_for,
                 GError **err)
 {
     for (;;) {
-        struct pollfd pfd = { .fd = s->fd, .events = POLLIN };
         guint8 chunk[4096];
         ssize_t n;
-        int r = poll(&pfd, 1, ms_left(deadline));
 
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            g_set_error(err, UINTRCTL_ERROR, UINTRCTL_EXIT_CONNECT,
-                        "poll on QMP socket %s failed: %s", s->path,
-                        g_strerror(errno));
+        if (wait_ready(s, POLLIN, deadline, waiting_for, err) < 0)
             return -1;
-        }
-        if (r == 0) {
-            set_timeout_error(s, waiting_for, err);
-            return -1;
-        }
         n = recv(s->fd, chunk, sizeof(chunk), 0);
         if (n < 0) {
             if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
