@@ -5,7 +5,7 @@ set -euo pipefail
 
 pkgs=(
     # toolchain and QEMU build
-    build-essential git ccache pkg-config python3 python3-venv meson ninja-build
+    build-essential git ccache pkg-config python3 python3-venv meson ninja-build bzip2
     flex bison libglib2.0-dev libpixman-1-dev zlib1g-dev libfdt-dev
     # firmware the TCG-only QEMU finds through its firmware path
     seabios qemu-system-data ipxe-qemu
