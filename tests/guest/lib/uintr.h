@@ -1,0 +1,95 @@
+/* User interrupts (UINTR): architectural definitions and instruction wrappers. */
+#ifndef UINTR_H
+#define UINTR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define CPUID_7_0_EDX_UINTR	(1u << 5)
+#define X86_CR4_UINTR		(1ul << 25)
+
+#define MSR_IA32_UINTR_RR		0x985
+#define MSR_IA32_UINTR_HANDLER		0x986
+#define MSR_IA32_UINTR_STACKADJUST	0x987
+#define MSR_IA32_UINTR_MISC		0x988	/* 39:32 UINV, 31:0 UITTSZ */
+#define MSR_IA32_UINTR_PD		0x989
+#define MSR_IA32_UINTR_TT		0x98a	/* bit 0: SENDUIPI enabled */
+
+#define UINTR_MISC(uinv, uittsz)	((uint64_t)(uinv) << 32 | (uint32_t)(uittsz))
+
+/* User posted-interrupt descriptor, 64-byte aligned. */
+struct upid {
+	uint64_t status;	/* 0 ON, 1 SN, 23:16 NV, 63:32 NDST */
+	uint64_t pir;
+} __attribute__((aligned(64)));
+
+#define UPID_ON			(1ull << 0)
+#define UPID_SN			(1ull << 1)
+#define UPID_NV(v)		((uint64_t)(uint8_t)(v) << 16)
+/* xAPIC mode: the destination APIC ID sits in NDST[15:8]. */
+#define UPID_NDST_XAPIC(id)	((uint64_t)(uint8_t)(id) << 40)
+
+/* User-interrupt target table entry. */
+struct uitte {
+	uint64_t lo;		/* 0 V, 15:8 UV */
+	uint64_t upid;
+} __attribute__((aligned(16)));
+
+#define UITTE(uv)		(1ull | (uint64_t)(uv) << 8)
+
+/* What user-interrupt delivery pushes, lowest address first. */
+struct uintr_frame {
+	uint64_t vector;
+	uint64_t rip;
+	uint64_t rflags;
+	uint64_t rsp;
+};
+
+bool uintr_supported(void);
+
+static inline uint64_t read_cr4(void)
+{
+	uint64_t v;
+
+	asm volatile("mov %%cr4, %0" : "=r"(v));
+	return v;
+}
+
+static inline void write_cr4(uint64_t v)
+{
+	asm volatile("mov %0, %%cr4" : : "r"(v) : "memory");
+}
+
+static inline void stui(void)
+{
+	asm volatile("stui" : : : "memory");
+}
+
+static inline void clui(void)
+{
+	asm volatile("clui" : : : "memory");
+}
+
+/* TESTUI: CF := UIF. */
+static inline bool testui(void)
+{
+	bool cf;
+
+	asm volatile("testui; setc %0" : "=qm"(cf) : : "cc");
+	return cf;
+}
+
+static inline void senduipi(uint64_t index)
+{
+	asm volatile("senduipi %0" : : "r"(index) : "memory");
+}
+
+/*
+ * The handler entry in uintr_entry.S: saves the caller-saved registers,
+ * calls uintr_handler(frame) with the frame delivery pushed, discards the
+ * vector and returns with UIRET.  Tests set uintr_handler.
+ */
+void uintr_entry(void);
+extern void (*volatile uintr_handler)(struct uintr_frame *frame);
+
+#endif
