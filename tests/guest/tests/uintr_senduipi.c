@@ -1,0 +1,613 @@
+/*
+ * SENDUIPI reg (F3 0F C7 /6): faults, posting and notification.
+ *
+ *   #UD     CR4.UINTR=0, no CPUID bit, IA32_UINTR_TT[0]=0, LOCK
+ *   #GP(0)  reg > UITTSZ; UITT entry V=0, reserved bits, UV >= 64,
+ *           UPIDADDR not 64-byte aligned; UPID reserved bits
+ *   #PF     UITT entry or UPID unmapped, error code U/S=0 from any ring
+ *   else    PIR[UV] := 1; if ON=SN=0: ON := 1 and IPI NV -> NDST[15:8]
+ *
+ * Command line: uintr=0|1, the CPUID.(7,0):EDX[5] the run expects.
+ */
+#include "apic.h"
+#include "args.h"
+#include "desc.h"
+#include "paging.h"
+#include "printf.h"
+#include "processor.h"
+#include "smp.h"
+#include "string.h"
+#include "tap.h"
+#include "timer.h"
+#include "uintr.h"
+#include "usermode.h"
+
+#define UINV		0x50	/* notification vector, both CPUs */
+#define NV_VEC		0x60	/* UPID.NV counted through the IDT */
+#define NV1_VEC		0x61	/* the same for CPU 1 */
+#define UITTSZ		7
+#define TIMEOUT_MS	1000
+#define QUIET_MS	30
+#define APIC_MMIO	0xfee00000ul
+#define UNASSIGNED_PA	0x1000000000ul	/* 64 GiB: nothing there */
+
+#define BIT(n)		((uint64_t)1 << (n))
+
+static struct uitte uitt[UITTSZ + 1] __attribute__((aligned(4096)));
+static struct upid tgt;			/* target for most checks */
+static struct upid rx[MAX_CPUS];	/* each CPU's own UPID */
+static unsigned hits[MAX_CPUS][64];
+static unsigned uhits[MAX_CPUS];
+static uint64_t uvec_last[MAX_CPUS];
+
+static char user_stack[MAX_CPUS][4096] __attribute__((aligned(16)));
+#define USER_STACK_TOP(cpu)	(user_stack[cpu] + sizeof(user_stack[cpu]))
+
+static unsigned load(unsigned *p)
+{
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+static unsigned idt_hits(int cpu, int vec)
+{
+	return load(&hits[cpu][vec - 0x40]);
+}
+
+static void count_irq(struct ex_regs *regs)
+{
+	__atomic_add_fetch(&hits[smp_id()][regs->vector - 0x40], 1, __ATOMIC_RELEASE);
+	apic_eoi();
+}
+
+static void record_uintr(struct uintr_frame *frame)
+{
+	int c = smp_id();
+
+	uvec_last[c] = frame->vector;
+	__atomic_add_fetch(&uhits[c], 1, __ATOMIC_RELEASE);
+}
+
+static const char *to(bool met)
+{
+	return met ? "" : " - timeout";
+}
+
+static void set_cr4_uintr(bool on)
+{
+	uint64_t cr4 = read_cr4();
+
+	write_cr4(on ? cr4 | X86_CR4_UINTR : cr4 & ~X86_CR4_UINTR);
+}
+
+static int senduipi_safe(uint64_t idx)
+{
+	return asm_safe("senduipi %0", "r"(idx));
+}
+
+static uint32_t fault_err(void)
+{
+	return last_fault()->error_code;
+}
+
+/* This CPU: CR4.UINTR, UINV, own UPID, handler, UITT at tt. */
+static void setup_cpu(uintptr_t tt)
+{
+	set_cr4_uintr(true);
+	wrmsr(MSR_IA32_UINTR_MISC, UINTR_MISC(UINV, UITTSZ));
+	wrmsr(MSR_IA32_UINTR_PD, (uintptr_t)&rx[smp_id()]);
+	wrmsr(MSR_IA32_UINTR_HANDLER, (uintptr_t)uintr_entry);
+	wrmsr(MSR_IA32_UINTR_STACKADJUST, 128);
+	wrmsr(MSR_IA32_UINTR_RR, 0);
+	wrmsr(MSR_IA32_UINTR_TT, tt | 1);
+}
+
+static void set_entry(int i, uint64_t lo, uint64_t upidaddr)
+{
+	uitt[i].lo = lo;
+	uitt[i].upid = upidaddr;
+}
+
+static void set_upid(struct upid *u, uint64_t status, uint64_t pir)
+{
+	__atomic_store_n(&u->pir, pir, __ATOMIC_RELEASE);
+	__atomic_store_n(&u->status, status, __ATOMIC_RELEASE);
+}
+
+static uint64_t self_status(int nv)
+{
+	return UPID_NV(nv) | UPID_NDST_XAPIC(apic_id());
+}
+
+/* ---- #UD */
+
+static long user_senduipi(void *arg)
+{
+	asm volatile("senduipi %0" : : "r"((uint64_t)(uintptr_t)arg) : "memory");
+	return 0;
+}
+
+static long user_senduipi_safe(void *arg)
+{
+	return senduipi_safe((uintptr_t)arg);
+}
+
+static void test_no_feature(void)
+{
+	struct fault f;
+	int vec;
+
+	vec = senduipi_safe(0);
+	ok(vec == UD_VECTOR, "no CPUID.UINTR: SENDUIPI in ring 0 raises #UD, got vector %d", vec);
+	vec = run_in_user(user_senduipi, NULL, USER_STACK_TOP(0), NULL, &f);
+	ok(vec == UD_VECTOR && f.ring == 3,
+	   "no CPUID.UINTR: SENDUIPI in ring 3 raises #UD, got vector %d ring %d", vec, f.ring);
+}
+
+static void test_ud(void)
+{
+	int vec;
+
+	setup_cpu((uintptr_t)uitt);
+	set_entry(0, UITTE(1), (uintptr_t)&tgt);
+	set_upid(&tgt, self_status(NV_VEC) | UPID_SN, 0);
+
+	set_cr4_uintr(false);
+	vec = senduipi_safe(0);
+	set_cr4_uintr(true);
+	ok(vec == UD_VECTOR && tgt.pir == 0,
+	   "SENDUIPI with CR4.UINTR=0 raises #UD and posts nothing, got vector %d PIR %#lx", vec, tgt.pir);
+
+	wrmsr(MSR_IA32_UINTR_TT, (uintptr_t)uitt);
+	vec = senduipi_safe(0);
+	ok(vec == UD_VECTOR && tgt.pir == 0,
+	   "SENDUIPI with IA32_UINTR_TT[0]=0 raises #UD and posts nothing, got vector %d PIR %#lx",
+	   vec, tgt.pir);
+	wrmsr(MSR_IA32_UINTR_TT, (uintptr_t)uitt | 1);
+
+	/* lock senduipi %rax, rax = 0 */
+	asm volatile(ASM_TRY("1f") ".byte 0xf0, 0xf3, 0x0f, 0xc7, 0xf0\n1:"
+		     : : "a"(0ul) : "memory");
+	vec = last_fault()->vector;
+	ok(vec == UD_VECTOR && tgt.pir == 0,
+	   "LOCK SENDUIPI raises #UD and posts nothing, got vector %d PIR %#lx", vec, tgt.pir);
+
+	vec = senduipi_safe(0);
+	ok(vec == -1 && tgt.pir == BIT(1),
+	   "control: SENDUIPI 0 with CR4.UINTR=1 and TT valid posts UV 1, got vector %d PIR %#lx",
+	   vec, tgt.pir);
+}
+
+/* ---- #GP */
+
+static void expect_gp(int idx, const char *what)
+{
+	int vec = senduipi_safe(idx);
+	uint32_t err = fault_err();
+
+	ok(vec == GP_VECTOR && err == 0, "SENDUIPI %d with %s raises #GP(0), got vector %d error %#x",
+	   idx, what, vec, err);
+}
+
+static void test_gp(void)
+{
+	static const int resv_lo[] = { 1, 7, 16, 40, 63 };
+	static const int resv_upid[] = { 2, 15, 24, 31 };
+	int vec;
+
+	setup_cpu((uintptr_t)uitt);
+	memset(uitt, 0, sizeof(uitt));
+	set_upid(&tgt, self_status(NV_VEC) | UPID_SN, 0);
+
+	set_entry(UITTSZ, UITTE(2), (uintptr_t)&tgt);
+	vec = senduipi_safe(UITTSZ);
+	ok(vec == -1 && tgt.pir == BIT(2),
+	   "SENDUIPI reg = UITTSZ (%d) is allowed and posts, got vector %d PIR %#lx", UITTSZ, vec, tgt.pir);
+	expect_gp(UITTSZ + 1, "reg = UITTSZ + 1");
+	vec = senduipi_safe(BIT(32));
+	ok(vec == GP_VECTOR && fault_err() == 0,
+	   "SENDUIPI with reg = 2^32 (> UITTSZ, compared in 64 bits) raises #GP(0), got vector %d error %#x",
+	   vec, fault_err());
+
+	set_entry(1, UITTE(3) & ~1ull, (uintptr_t)&tgt);
+	expect_gp(1, "UITT entry V=0");
+	for (unsigned i = 0; i < sizeof(resv_lo) / sizeof(resv_lo[0]); i++) {
+		char what[48];
+
+		set_entry(1, UITTE(3) | BIT(resv_lo[i]), (uintptr_t)&tgt);
+		snprintf(what, sizeof(what), "UITT entry reserved bit %d set", resv_lo[i]);
+		expect_gp(1, what);
+	}
+	set_entry(1, UITTE(64), (uintptr_t)&tgt);
+	expect_gp(1, "UITT entry UV = 64");
+	set_entry(1, UITTE(255), (uintptr_t)&tgt);
+	expect_gp(1, "UITT entry UV = 255");
+	set_entry(1, UITTE(3), (uintptr_t)&tgt + 0x20);
+	expect_gp(1, "UPIDADDR 32 bytes off 64-byte alignment");
+	set_entry(1, UITTE(3), (uintptr_t)&tgt + 8);
+	expect_gp(1, "UPIDADDR 8 bytes off 64-byte alignment");
+
+	set_entry(1, UITTE(3), (uintptr_t)&tgt);
+	for (unsigned i = 0; i < sizeof(resv_upid) / sizeof(resv_upid[0]); i++) {
+		char what[48];
+
+		set_upid(&tgt, self_status(NV_VEC) | BIT(resv_upid[i]), 0);
+		snprintf(what, sizeof(what), "UPID reserved bit %d set", resv_upid[i]);
+		expect_gp(1, what);
+		if (tgt.pir || (tgt.status & UPID_ON))
+			diag("UPID changed by the faulting SENDUIPI: status %#lx PIR %#lx", tgt.status, tgt.pir);
+	}
+	ok(tgt.pir == 0 && tgt.status == (self_status(NV_VEC) | BIT(31)),
+	   "a SENDUIPI that faults on UPID reserved bits leaves the UPID unchanged: status %#lx PIR %#lx",
+	   tgt.status, tgt.pir);
+
+	set_entry(1, UITTE(63), (uintptr_t)&tgt);
+	set_upid(&tgt, self_status(NV_VEC) | UPID_SN, 0);
+	vec = senduipi_safe(1);
+	ok(vec == -1 && tgt.pir == BIT(63),
+	   "UITT entry UV = 63 is valid and sets PIR bit 63, got vector %d PIR %#lx", vec, tgt.pir);
+	uitt[1].lo = 0;
+	uitt[UITTSZ].lo = 0;
+}
+
+/* ---- #PF */
+
+static long user_senduipi_fault(void *arg)
+{
+	return user_senduipi(arg);
+}
+
+static void test_pf(void)
+{
+	uintptr_t tt_va = TEST_REGION_BASE, upid_va = TEST_REGION_BASE + PAGE_SIZE;
+	uintptr_t entry2 = tt_va + 2 * sizeof(struct uitte);
+	struct fault f;
+	int vec;
+
+	/* Unmapped UITT. */
+	unmap_page(tt_va);
+	setup_cpu(tt_va);
+	vec = senduipi_safe(2);
+	f = *last_fault();
+	diag("unmapped UITT, ring 0: #PF error code %#x", f.error_code);
+	ok(vec == PF_VECTOR && f.cr2 == entry2 && !(f.error_code & (PF_ERR_P | PF_ERR_U)),
+	   "SENDUIPI 2 with the UITT unmapped raises #PF at the entry %#lx with P=0 U/S=0 in ring 0, "
+	   "got vector %d CR2 %#lx error %#x", entry2, vec, f.cr2, f.error_code);
+	vec = run_in_user(user_senduipi_fault, (void *)2, USER_STACK_TOP(0), NULL, &f);
+	diag("unmapped UITT, ring 3: #PF error code %#x", f.error_code);
+	ok(vec == PF_VECTOR && f.ring == 3 && f.cr2 == entry2 && !(f.error_code & (PF_ERR_P | PF_ERR_U)),
+	   "ring-3 SENDUIPI with the UITT unmapped raises #PF with U/S=0 (supervisor access), "
+	   "got vector %d ring %d CR2 %#lx error %#x", vec, f.ring, f.cr2, f.error_code);
+
+	/* Unmapped UPID. */
+	setup_cpu((uintptr_t)uitt);
+	unmap_page(upid_va);
+	set_entry(2, UITTE(4), upid_va + 0x40);
+	vec = senduipi_safe(2);
+	f = *last_fault();
+	diag("unmapped UPID, ring 0: #PF error code %#x", f.error_code);
+	ok(vec == PF_VECTOR && f.cr2 >= upid_va + 0x40 && f.cr2 < upid_va + 0x50 &&
+	   !(f.error_code & (PF_ERR_P | PF_ERR_U)),
+	   "SENDUIPI with the UPID unmapped raises #PF at the UPID %#lx with P=0 U/S=0 in ring 0, "
+	   "got vector %d CR2 %#lx error %#x", upid_va + 0x40, vec, f.cr2, f.error_code);
+	vec = run_in_user(user_senduipi_fault, (void *)2, USER_STACK_TOP(0), NULL, &f);
+	diag("unmapped UPID, ring 3: #PF error code %#x", f.error_code);
+	ok(vec == PF_VECTOR && f.ring == 3 && f.cr2 >= upid_va + 0x40 && f.cr2 < upid_va + 0x50 &&
+	   !(f.error_code & (PF_ERR_P | PF_ERR_U)),
+	   "ring-3 SENDUIPI with the UPID unmapped raises #PF with U/S=0 (supervisor access), "
+	   "got vector %d ring %d CR2 %#lx error %#x", vec, f.ring, f.cr2, f.error_code);
+
+	/* Both on supervisor-only pages, used from ring 3. */
+	{
+		struct uitte *t = alloc_page();
+		struct upid *u = alloc_page();
+		struct uitte *tv = (void *)tt_va;
+		struct upid *uv = (void *)(upid_va + 0x40);
+		unsigned h = idt_hits(0, NV_VEC);
+		long ret = 0;
+		bool met;
+
+		map_page(tt_va, t, PTE_W);
+		map_page(upid_va, u, PTE_W);
+		tv[2].lo = UITTE(11);
+		tv[2].upid = (uintptr_t)uv;
+		set_upid(uv, self_status(NV_VEC), 0);
+		setup_cpu(tt_va);
+		vec = run_in_user(user_senduipi_safe, (void *)2, USER_STACK_TOP(0), &ret, &f);
+		met = wait_until(idt_hits(0, NV_VEC) == h + 1, TIMEOUT_MS);
+		ok(vec == -1 && ret == -1 && uv->pir == BIT(11) && (uv->status & UPID_ON) && met,
+		   "ring-3 SENDUIPI with UITT and UPID on supervisor-only pages posts UV 11 and notifies "
+		   "(vector %d/%ld, PIR %#lx, status %#lx)%s", vec, ret, uv->pir, uv->status, to(met));
+	}
+	setup_cpu((uintptr_t)uitt);
+}
+
+/* ---- posting and notification */
+
+static int senduipi_r12(uint64_t r12, uint64_t rax)
+{
+	register uint64_t r12v asm("r12") = r12;
+	register uint64_t raxv asm("rax") = rax;
+
+	return asm_safe("senduipi %%r12", "r"(r12v), "r"(raxv));
+}
+
+static int senduipi_r15(uint64_t r15, uint64_t rax)
+{
+	register uint64_t r15v asm("r15") = r15;
+	register uint64_t raxv asm("rax") = rax;
+
+	return asm_safe("senduipi %%r15", "r"(r15v), "r"(raxv));
+}
+
+static int senduipi_rbx(uint64_t rbx, uint64_t rax)
+{
+	register uint64_t rbxv asm("rbx") = rbx;
+	register uint64_t raxv asm("rax") = rax;
+
+	return asm_safe("senduipi %%rbx", "r"(rbxv), "r"(raxv));
+}
+
+
+static void test_post(void)
+{
+	uint64_t st = self_status(NV_VEC) | 0x00ab000000000000ull | 0x0000003400000000ull;
+	unsigned h = idt_hits(0, NV_VEC);
+	long ret = 0;
+	bool met;
+	int vec;
+
+	setup_cpu((uintptr_t)uitt);
+	for (int i = 0; i <= UITTSZ; i++)
+		set_entry(i, UITTE(10 + i), (uintptr_t)&tgt);
+
+	/* ON=SN=0: post, set ON, notify. NDST bits outside 15:8 are garbage. */
+	set_upid(&tgt, st, BIT(0));
+	vec = senduipi_safe(3);
+	met = wait_until(idt_hits(0, NV_VEC) == h + 1, TIMEOUT_MS);
+	ok(vec == -1 && tgt.pir == (BIT(0) | BIT(13)),
+	   "SENDUIPI 3 sets PIR[UV=13] and keeps the other PIR bits, got vector %d PIR %#lx", vec, tgt.pir);
+	ok(tgt.status == (st | UPID_ON),
+	   "SENDUIPI with ON=SN=0 sets UPID.ON and nothing else: status %#lx expected %#lx",
+	   tgt.status, (uint64_t)(st | UPID_ON));
+	ok(met, "SENDUIPI with ON=SN=0 sends an IPI with vector NV %#x to APIC ID NDST[15:8] = %u "
+	   "(NDST[7:0] and [31:16] ignored in xAPIC mode)%s", NV_VEC, apic_id(), to(met));
+
+	/* ON already set: no IPI. */
+	h = idt_hits(0, NV_VEC);
+	vec = senduipi_safe(4);
+	mdelay(QUIET_MS);
+	ok(vec == -1 && tgt.pir == (BIT(0) | BIT(13) | BIT(14)) && idt_hits(0, NV_VEC) == h,
+	   "SENDUIPI with ON already set posts PIR[14] (PIR %#lx) and sends no IPI (%u arrived)",
+	   tgt.pir, idt_hits(0, NV_VEC) - h);
+
+	/* SN set: no IPI, ON stays 0. */
+	set_upid(&tgt, self_status(NV_VEC) | UPID_SN, 0);
+	vec = senduipi_safe(5);
+	mdelay(QUIET_MS);
+	ok(vec == -1 && tgt.pir == BIT(15) && !(tgt.status & UPID_ON) && idt_hits(0, NV_VEC) == h,
+	   "SENDUIPI with SN=1 posts PIR[15] (PIR %#lx), leaves ON=0 (status %#lx), sends no IPI (%u arrived)",
+	   tgt.pir, tgt.status, idt_hits(0, NV_VEC) - h);
+
+	/* The register operand is ModRM.rm (+REX.B); RAX holds a bad index. */
+	set_upid(&tgt, self_status(NV_VEC) | UPID_SN, 0);
+	vec = senduipi_r12(4, 100);
+	ok(vec == -1 && tgt.pir == BIT(14),
+	   "senduipi %%r12 uses R12 = 4 (UV 14), not RAX = 100: vector %d PIR %#lx", vec, tgt.pir);
+	set_upid(&tgt, self_status(NV_VEC) | UPID_SN, 0);
+	vec = senduipi_r15(6, 100);
+	ok(vec == -1 && tgt.pir == BIT(16),
+	   "senduipi %%r15 uses R15 = 6 (UV 16), not RAX = 100: vector %d PIR %#lx", vec, tgt.pir);
+	set_upid(&tgt, self_status(NV_VEC) | UPID_SN, 0);
+	vec = senduipi_rbx(2, 100);
+	ok(vec == -1 && tgt.pir == BIT(12),
+	   "senduipi %%rbx uses RBX = 2 (UV 12), not RAX = 100: vector %d PIR %#lx", vec, tgt.pir);
+	set_upid(&tgt, self_status(NV_VEC) | UPID_SN, 0);
+	vec = senduipi_r12(100, 1);
+	ok(vec == GP_VECTOR && tgt.pir == 0,
+	   "senduipi %%r12 with R12 = 100 > UITTSZ raises #GP(0) even though RAX = 1 is valid, "
+	   "got vector %d PIR %#lx", vec, tgt.pir);
+
+	/* Ring 3. */
+	h = idt_hits(0, NV_VEC);
+	set_upid(&tgt, self_status(NV_VEC), 0);
+	vec = run_in_user(user_senduipi_safe, (void *)7, USER_STACK_TOP(0), &ret, NULL);
+	met = wait_until(idt_hits(0, NV_VEC) == h + 1, TIMEOUT_MS);
+	ok(vec == -1 && ret == -1 && tgt.pir == BIT(17) && (tgt.status & UPID_ON) && met,
+	   "SENDUIPI in ring 3 posts PIR[17] (PIR %#lx), sets ON and notifies (vector %d/%ld)%s",
+	   tgt.pir, vec, ret, to(met));
+}
+
+/* Self-notification end to end: NV = UINV, NDST = self, ring 3, UIF=1. */
+static long user_self_e2e(void *arg)
+{
+	unsigned u0 = load(&uhits[smp_id()]);
+	bool met;
+	int vec;
+
+	stui();
+	vec = senduipi_safe((uintptr_t)arg);
+	met = wait_until(load(&uhits[smp_id()]) == u0 + 1, TIMEOUT_MS);
+	clui();
+	return vec != -1 ? vec : met ? 1 : 0;
+}
+
+static void test_self_e2e(void)
+{
+	long ret = 0;
+	int vec;
+
+	setup_cpu((uintptr_t)uitt);
+	set_entry(0, UITTE(21), (uintptr_t)&rx[0]);
+	set_upid(&rx[0], self_status(UINV), 0);
+	vec = run_in_user(user_self_e2e, (void *)0, USER_STACK_TOP(0), &ret, NULL);
+	ok(vec == -1 && ret == 1 && uvec_last[0] == 21 && !(rx[0].status & UPID_ON) &&
+	   rdmsr(MSR_IA32_UINTR_RR) == 0,
+	   "ring-3 SENDUIPI to its own UPID (NV=UINV, NDST=self) delivers user interrupt 21 to its "
+	   "handler (result %ld, vector %lu, ON %d)", ret, uvec_last[0], (int)(rx[0].status & UPID_ON));
+}
+
+/* ---- CPU 1 */
+
+struct receiver {
+	int ready;
+	long ret;
+	int vec;
+	unsigned idt0;
+};
+
+static long user_receive(void *arg)
+{
+	struct receiver *r = arg;
+	bool met;
+
+	stui();
+	__atomic_store_n(&r->ready, 1, __ATOMIC_RELEASE);
+	met = wait_until(load(&uhits[smp_id()]) >= 1, 2 * TIMEOUT_MS);
+	clui();
+	return met;
+}
+
+static void cpu1_receive(void *arg)
+{
+	struct receiver *r = arg;
+
+	setup_cpu((uintptr_t)uitt);
+	r->idt0 = idt_hits(1, UINV);
+	r->vec = run_in_user(user_receive, r, USER_STACK_TOP(1), &r->ret, NULL);
+	set_cr4_uintr(false);
+	__atomic_store_n(&r->ready, 2, __ATOMIC_RELEASE);
+}
+
+static void test_cross_cpu(void)
+{
+	uint32_t id1 = cpu_apic_id(1);
+	struct receiver r = { 0 };
+	unsigned h0 = idt_hits(0, NV1_VEC), h1 = idt_hits(1, NV1_VEC);
+	bool met;
+	int vec;
+
+	setup_cpu((uintptr_t)uitt);
+	set_entry(5, UITTE(25), (uintptr_t)&tgt);
+	set_upid(&tgt, UPID_NV(NV1_VEC) | UPID_NDST_XAPIC(id1), 0);
+	vec = senduipi_safe(5);
+	met = wait_until(idt_hits(1, NV1_VEC) == h1 + 1, TIMEOUT_MS);
+	mdelay(5);
+	ok(vec == -1 && met && idt_hits(0, NV1_VEC) == h0 && tgt.pir == BIT(25),
+	   "SENDUIPI with NDST = CPU 1's APIC ID %u sends IPI %#x to CPU 1 only (CPU 0 got %u)%s",
+	   id1, NV1_VEC, idt_hits(0, NV1_VEC) - h0, to(met));
+
+	/* End to end: receiver in ring 3 on CPU 1 with UIF=1. */
+	set_entry(6, UITTE(42), (uintptr_t)&rx[1]);
+	set_upid(&rx[1], UPID_NV(UINV) | UPID_NDST_XAPIC(id1), 0);
+	on_cpu_async(1, cpu1_receive, &r);
+	if (!wait_until(__atomic_load_n(&r.ready, __ATOMIC_ACQUIRE) >= 1, TIMEOUT_MS))
+		diag("CPU 1 did not report ready");
+	mdelay(2);	/* let it reach its wait loop */
+	vec = senduipi_safe(6);
+	met = wait_until(__atomic_load_n(&r.ready, __ATOMIC_ACQUIRE) == 2, 3 * TIMEOUT_MS);
+	ok(vec == -1 && met && r.vec == -1 && r.ret == 1 && load(&uhits[1]) == 1 && uvec_last[1] == 42 &&
+	   idt_hits(1, UINV) == r.idt0,
+	   "SENDUIPI on CPU 0 -> user handler on CPU 1 (ring 3, UIF=1) runs once with vector 42: "
+	   "ran %u times, vector %lu, CPU 1 result %ld/%d, IDT %u%s", load(&uhits[1]), uvec_last[1],
+	   r.ret, r.vec, idt_hits(1, UINV) - r.idt0, to(met));
+}
+
+/* ---- MMIO and unassigned memory */
+
+struct mmio_try {
+	uint64_t tt;
+	uint64_t idx;
+};
+
+static long mmio_senduipi(void *arg)
+{
+	struct mmio_try *m = arg;
+	long vec;
+
+	wrmsr(MSR_IA32_UINTR_TT, m->tt | 1);
+	vec = senduipi_safe(m->idx);
+	udelay(2000);	/* any notification it sent arrives here */
+	return vec;
+}
+
+static void mmio_case(const char *what, uint64_t tt, uint64_t idx)
+{
+	struct mmio_try m = { tt, idx };
+	unsigned h = idt_hits(0, NV_VEC);
+	struct fault f;
+	long ret = -2;
+	int vec;
+	bool met;
+
+	vec = run_catch(mmio_senduipi, &m, &ret, &f);
+	wrmsr(MSR_IA32_UINTR_TT, (uintptr_t)uitt | 1);
+	diag("%s: SENDUIPI gave vector %ld%s; run_catch caught %d (error %#x, RIP %#lx)", what, ret,
+	     ret == GP_VECTOR ? " (#GP)" : ret == PF_VECTOR ? " (#PF)" : ret == -1 ? " (no fault)" : "",
+	     vec, f.error_code, f.rip);
+	diag("%s: APIC ESR %#x, TPR %#x, IRR[31:0] %#x, ISR[31:0] %#x", what,
+	     (apic_write(0x280, 0), apic_read(0x280)), apic_read(0x80), apic_read(0x200),
+	     apic_read(0x100));
+	apic_write(0x80, 0);
+
+	/* The guest goes on: an ordinary SENDUIPI still works. */
+	set_entry(0, UITTE(30), (uintptr_t)&tgt);
+	set_upid(&tgt, self_status(NV_VEC), 0);
+	vec = senduipi_safe(0);
+	met = wait_until(idt_hits(0, NV_VEC) == h + 1, TIMEOUT_MS);
+	ok(vec == -1 && tgt.pir == BIT(30) && met,
+	   "after SENDUIPI with %s the guest continues and a normal SENDUIPI posts and notifies%s",
+	   what, to(met));
+}
+
+static void test_mmio(void)
+{
+	uintptr_t un_va = TEST_REGION_BASE + 2 * PAGE_SIZE;
+
+	setup_cpu((uintptr_t)uitt);
+	mmio_case("the UITT in the local APIC page", APIC_MMIO, 3);
+	set_entry(1, UITTE(5), APIC_MMIO + 0x80);
+	mmio_case("the UPID in the local APIC page (TPR)", (uintptr_t)uitt, 1);
+	set_entry(1, UITTE(5), APIC_MMIO);
+	mmio_case("the UPID at the local APIC base", (uintptr_t)uitt, 1);
+	map_page(un_va, (void *)UNASSIGNED_PA, PTE_W);
+	mmio_case("the UITT in unassigned physical memory", un_va, 2);
+	set_entry(1, UITTE(5), un_va + 0x40);
+	mmio_case("the UPID in unassigned physical memory", (uintptr_t)uitt, 1);
+	set_entry(1, UITTE(5), 0x8000000000000000ull);
+	mmio_case("a non-canonical UPIDADDR", (uintptr_t)uitt, 1);
+	unmap_page(un_va);
+	uitt[1].lo = 0;
+}
+
+int main(void)
+{
+	const char *want = arg_get("uintr");
+	bool has = uintr_supported();
+
+	if (!want || (strcmp(want, "0") && strcmp(want, "1")))
+		bail_out("uintr_senduipi needs uintr=0 or uintr=1 on the command line");
+	if (!ok(has == !strcmp(want, "1"),
+		"CPUID.(EAX=7,ECX=0):EDX[5] (UINTR) is %s as the command line says, got %d", want, has))
+		return tap_done();
+	if (!has) {
+		test_no_feature();
+		return tap_done();
+	}
+
+	for (int v = 0x40; v < 0x80; v++)
+		handle_irq(v, count_irq);
+	uintr_handler = record_uintr;
+
+	test_ud();
+	test_gp();
+	test_pf();
+	test_post();
+	test_self_e2e();
+	test_mmio();
+	if (cpu_count() >= 2)
+		test_cross_cpu();
+	else
+		skip("needs 2 CPUs", "SENDUIPI from CPU 0 to CPU 1, end to end");
+	set_cr4_uintr(false);
+	return tap_done();
+}
