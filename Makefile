@@ -7,6 +7,7 @@
 #   make qemu-export   work/qemu's commits back into qemu-patches/
 #   make libvirt-tree / libvirt-export   the same for libvirt 9.0.0
 #   make check-series  build every prefix of the QEMU series (each patch alone)
+#   make conformance   docs/conformance.md from the guest logs of make check
 #
 # Variables: UINTR_CACHE (default /var/cache/uintr) holds sources and the
 # QEMU/libvirt builds, shared by all clones; QEMU_TARBALL / LIBVIRT_TARBALL
@@ -27,7 +28,7 @@ LIBVIRT_SERIES := $(wildcard $(TOP)/libvirt-patches/*) $(TOP)/scripts/cpu-map.sh
 export QEMU UINTRCTL GUEST_BUILD CPU_MAP
 
 .PHONY: all deps qemu uintrctl guest cpu-map check demo qemu-tree qemu-export \
-        libvirt-tree libvirt-export check-series clean FORCE
+        libvirt-tree libvirt-export check-series conformance clean FORCE
 
 all: qemu uintrctl guest cpu-map
 
@@ -68,6 +69,10 @@ qemu-export libvirt-export: %-export:
 
 check-series: $(BUILD)/deps.stamp
 	$(TOP)/scripts/check-series.sh
+
+conformance:
+	@test -d $(BUILD)/check/guest || { echo "run make check first"; exit 1; }
+	$(TOP)/scripts/conformance.sh $(BUILD)/check/guest > $(TOP)/docs/conformance.md
 
 clean:
 	rm -rf $(BUILD)

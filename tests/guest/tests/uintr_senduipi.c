@@ -371,6 +371,17 @@ static void test_post(void)
 	   tgt.status, (uint64_t)(st | UPID_ON));
 	ok(met, "SENDUIPI with ON=SN=0 sends an IPI with vector NV %#x to APIC ID NDST[15:8] = %u "
 	   "(NDST[7:0] and [31:16] ignored in xAPIC mode)%s", NV_VEC, apic_id(), to(met));
+	/* The notification goes through the ICR, which reads it back. */
+	ok((apic_read(APIC_ICR) & 0xfffff) == NV_VEC &&
+	   apic_read(APIC_ICR2) >> 24 == apic_id(),
+	   "SENDUIPI writes its notification to the ICR: fixed, physical, vector NV %#x, "
+	   "destination %u; ICR reads %#x:%08x", NV_VEC, apic_id(),
+	   apic_read(APIC_ICR2), apic_read(APIC_ICR));
+	if (x2apic_supported())
+		diag("x2APIC offered: the 32-bit NDST case needs the x2APIC test below");
+	skip(x2apic_supported() ? "x2APIC mode SENDUIPI is not written yet" :
+	     "x2APIC not offered by this CPU (QEMU 7.2 TCG has none)",
+	     "SENDUIPI in x2APIC mode sends to the 32-bit NDST");
 
 	/* ON already set: no IPI. */
 	h = idt_hits(0, NV_VEC);
