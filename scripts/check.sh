@@ -23,6 +23,7 @@ suites=(
     "uintrctl-qmp make --no-print-directory -C $top/uintrctl O=$build/uintrctl check-qemu"
     "uintrctl-libvirt make --no-print-directory -C $top/uintrctl O=$build/uintrctl check-libvirt"
     "e2e          $top/tests/e2e/cpuid-feature.sh"
+    "migration    env OUT=$logs/migration $top/tests/migration/uintr-migrate.sh"
     "libvirt      $top/scripts/build-libvirt.sh"
 )
 

@@ -1,0 +1,194 @@
+#!/usr/bin/python3
+"""Live-migrate a running guest back and forth between real QEMU processes.
+
+    migrate-loop.py --qemu QEMU --times N --dir DIR -- QEMU-ARGS...
+
+Starts QEMU with QEMU-ARGS (the guest), then N times: starts a destination
+QEMU with the same arguments plus -incoming, migrates the guest to it with
+QMP 'migrate' (live, over a unix socket) and quits the source.  The guest's
+serial output must go to a chardev file with append=on so that every
+QEMU adds to the same log.  Prints one line per migration, then waits for
+the last QEMU to exit: the guest ends through isa-debug-exit, and the
+script exits 0 only if it reported success (QEMU exit status 1).
+
+Options:
+  --mode unix    live migration over a unix socket (default)
+  --mode file    savevm-like: 'migrate' to "exec:cat > DIR/stateN", quit the
+                 source, then restore with -incoming "exec:cat DIR/stateN"
+  --interval S   guest run time between migrations (default 0)
+  --bandwidth B  max-bandwidth in bytes/s (default 8 GiB/s; QEMU's default
+                 of 32 MiB/s makes each migration of 128 MiB take seconds)
+
+The last line is "migrations: N completed"; a guest that ends (or a QEMU
+that dies) before all migrations are done is a failure.
+"""
+import argparse
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+
+class QMP:
+    def __init__(self, path, timeout=30):
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                self.sock.connect(path)
+                break
+            except OSError:
+                self.sock.close()
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
+        self.sock.settimeout(timeout)
+        self.file = self.sock.makefile('r')
+        self.read()                                  # greeting
+        self.cmd('qmp_capabilities')
+
+    def read(self):
+        line = self.file.readline()
+        if not line:
+            raise EOFError('QMP connection closed')
+        return json.loads(line)
+
+    def cmd(self, name, **args):
+        self.sock.sendall(json.dumps({'execute': name, 'arguments': args}).encode() + b'\n')
+        while True:
+            msg = self.read()
+            if 'event' in msg:
+                continue
+            if 'error' in msg:
+                raise RuntimeError(f'{name}: {msg["error"]}')
+            return msg['return']
+
+    def close(self):
+        self.sock.close()
+
+
+def start(qemu, args, qmp_path, incoming=None):
+    cmd = [qemu] + args + ['-qmp', f'unix:{qmp_path},server=on,wait=off']
+    if incoming:
+        cmd += ['-incoming', incoming]
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL)
+    record_pid(os.path.dirname(qmp_path), proc)
+    return proc, QMP(qmp_path)
+
+
+def record_pid(dirname, proc):
+    """Append the PID to DIR/qemu.pids, for a caller's cleanup trap."""
+    with open(os.path.join(dirname, 'qemu.pids'), 'a') as f:
+        f.write(f'{proc.pid}\n')
+
+
+def exit_on_sigterm():
+    """SIGTERM unwinds through 'finally', which kills the QEMUs."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+
+
+def wait_running(q, proc, what):
+    while q.cmd('query-status')['status'] != 'running':
+        if proc.poll() is not None:
+            raise RuntimeError(f'{what} exited with {proc.returncode}')
+        time.sleep(0.005)
+
+
+def wait_migrated(q, proc):
+    """Poll query-migrate on the source until it completed; returns its info."""
+    while True:
+        info = q.cmd('query-migrate')
+        status = info.get('status')
+        if status == 'completed':
+            return info
+        if status in ('failed', 'cancelled'):
+            raise RuntimeError(f'{status}: {info.get("error-desc", "")}')
+        if proc.poll() is not None:
+            raise RuntimeError(f'source exited with {proc.returncode} (guest ended?)')
+        time.sleep(0.005)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--qemu', required=True)
+    ap.add_argument('--times', type=int, default=20)
+    ap.add_argument('--dir', required=True)
+    ap.add_argument('--timeout', type=float, default=120)
+    ap.add_argument('--mode', choices=('unix', 'file'), default='unix')
+    ap.add_argument('--interval', type=float, default=0)
+    ap.add_argument('--bandwidth', type=int, default=8 << 30)
+    ap.add_argument('args', nargs=argparse.REMAINDER)
+    opts = ap.parse_args()
+    args = opts.args[1:] if opts.args[:1] == ['--'] else opts.args
+    exit_on_sigterm()
+
+    procs = []
+    done = 0
+    rc = 1
+    try:
+        src, sq = start(opts.qemu, args, os.path.join(opts.dir, 'qmp0.sock'))
+        procs.append(src)
+        for i in range(1, opts.times + 1):
+            if opts.interval:
+                time.sleep(opts.interval)
+            if src.poll() is not None:
+                raise RuntimeError(f'source exited with {src.returncode} before migration (guest ended?)')
+            sq.cmd('migrate-set-parameters', **{'max-bandwidth': opts.bandwidth})
+            qmp = os.path.join(opts.dir, f'qmp{i}.sock')
+            t0 = time.monotonic()
+            if opts.mode == 'unix':
+                mig = os.path.join(opts.dir, f'mig{i}.sock')
+                dst, dq = start(opts.qemu, args, qmp, incoming=f'unix:{mig}')
+                procs.append(dst)
+                t1 = time.monotonic()
+                sq.cmd('migrate', uri=f'unix:{mig}')
+                info = wait_migrated(sq, src)
+                wait_running(dq, dst, 'destination')
+                t2 = time.monotonic()
+                sq.cmd('quit')
+                sq.close()
+                src.wait(10)
+                print(f'migration {i}: completed in {1000 * (t2 - t1):.0f} ms '
+                      f'(+{1000 * (t1 - t0):.0f} ms destination start), '
+                      f'downtime {info.get("downtime", "?")} ms', flush=True)
+            else:
+                state = os.path.join(opts.dir, f'state{i}')
+                sq.cmd('migrate', uri=f'exec:cat > {state}')
+                info = wait_migrated(sq, src)
+                t1 = time.monotonic()
+                sq.cmd('quit')
+                sq.close()
+                src.wait(10)
+                size = os.path.getsize(state)
+                dst, dq = start(opts.qemu, args, qmp, incoming=f'exec:cat {state}')
+                procs.append(dst)
+                wait_running(dq, dst, 'restored QEMU')
+                t2 = time.monotonic()
+                os.unlink(state)
+                print(f'save/restore {i}: saved {size >> 10} KiB in {1000 * (t1 - t0):.0f} ms, '
+                      f'restored and running in {1000 * (t2 - t1):.0f} ms', flush=True)
+            done = i
+            src, sq = dst, dq
+        sq.close()
+        st = src.wait(opts.timeout)
+        # isa-debug-exit: the guest wrote 0 (all passed) -> QEMU exits 1.
+        print(f'guest ended, QEMU exit status {st}')
+        rc = 0 if st == 1 else 1
+    except subprocess.TimeoutExpired:
+        print(f'guest did not finish within {opts.timeout} s')
+    except (RuntimeError, OSError, EOFError) as e:
+        print(f'migration {done + 1}: {e}')
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        print(f'migrations: {done} completed', flush=True)
+    return rc
+
+
+if __name__ == '__main__':
+    sys.exit(main())
