@@ -1,5 +1,9 @@
-/* User interrupts: feature probe and the handler pointer. */
+/* User interrupts: feature probe, configuration check, CR4 and the handler pointer. */
+#include "args.h"
+#include "desc.h"
 #include "processor.h"
+#include "string.h"
+#include "tap.h"
 #include "uintr.h"
 
 static void default_handler(struct uintr_frame *frame)
@@ -12,4 +16,30 @@ void (*volatile uintr_handler)(struct uintr_frame *frame) = default_handler;
 bool uintr_supported(void)
 {
 	return cpuid(0).a >= 7 && (cpuid_count(7, 0).d & CPUID_7_0_EDX_UINTR);
+}
+
+int uintr_expected(void)
+{
+	const char *want = arg_get("uintr");
+	bool has = uintr_supported();
+
+	if (!want || (strcmp(want, "0") && strcmp(want, "1")))
+		bail_out("this test needs uintr=0 or uintr=1 on the command line");
+	if (!ok(has == !strcmp(want, "1"),
+		"CPUID.(EAX=7,ECX=0):EDX[5] (UINTR) is %s as the command line says, got %d",
+		want, has))
+		return -1;
+	return has;
+}
+
+void uintr_set_cr4(bool on)
+{
+	uint64_t cr4 = read_cr4();
+	int vec;
+
+	cr4 = on ? cr4 | X86_CR4_UINTR : cr4 & ~X86_CR4_UINTR;
+	vec = asm_safe("mov %0, %%cr4", "r"(cr4));
+	if (vec != -1 || read_cr4() != cr4)
+		bail_out("cannot %s CR4.UINTR: vector %d, CR4 %#lx",
+			 on ? "set" : "clear", vec, read_cr4());
 }

@@ -47,6 +47,16 @@ struct uintr_frame {
 
 bool uintr_supported(void);
 
+/*
+ * The uintr=0|1 command-line key says whether the CPU has UINTR.  Checks it
+ * against CPUID with one TAP line, so that a dropped feature fails instead
+ * of testing the other branch: returns 1 or 0, or -1 on a mismatch.
+ */
+int uintr_expected(void);
+
+/* Set or clear CR4.UINTR; bails out if the CPU refuses. */
+void uintr_set_cr4(bool on);
+
 static inline uint64_t read_cr4(void)
 {
 	uint64_t v;

@@ -169,14 +169,6 @@ static long user_uiret_tf(void *arg)
 
 /* ---- helpers */
 
-static void set_cr4_uintr(bool on)
-{
-	uint64_t cr4 = read_cr4();
-	int vec = asm_safe("mov %0, %%cr4", "r"(on ? cr4 | X86_CR4_UINTR : cr4 & ~X86_CR4_UINTR));
-
-	if (vec != -1)
-		bail_out("cannot %s CR4.UINTR: vector %d", on ? "set" : "clear", vec);
-}
 
 static int run_user(long (*fn)(void *), long *ret, struct fault *f)
 {
@@ -368,13 +360,13 @@ static void test_cr4(void)
 
 	reset_recs(record);
 	stui();
-	set_cr4_uintr(false);
+	uintr_set_cr4(false);
 	wrmsr(MSR_IA32_UINTR_RR, 1ul << 20);
 	vec = run_user(user_first, &ret, NULL);
 	ok(vec == -1 && ret == 0 && nrec == 0,
 	   "[cr4] CR4.UINTR=0, UIRR=bit 20, UIF=1: nothing delivered in ring 3, got %d (vector %d)", nrec, vec);
 	ok(rr() == 1ul << 20, "[cr4] UIRR keeps bit 20 with CR4.UINTR=0, got %#lx", rr());
-	set_cr4_uintr(true);
+	uintr_set_cr4(true);
 	if (!testui()) {
 		diag("UIF read 0 after CR4.UINTR was cleared and set again");
 		stui();
@@ -436,7 +428,7 @@ int main(void)
 	if (!want)
 		return tap_done();
 
-	set_cr4_uintr(true);
+	uintr_set_cr4(true);
 	wrmsr(MSR_IA32_UINTR_HANDLER, (uintptr_t)uintr_entry);
 	ok(rdmsr(MSR_IA32_UINTR_HANDLER) == (uintptr_t)uintr_entry,
 	   "IA32_UINTR_HANDLER reads back uintr_entry %p", uintr_entry);
@@ -452,6 +444,6 @@ int main(void)
 
 	clui();
 	wrmsr(MSR_IA32_UINTR_RR, 0);
-	set_cr4_uintr(false);
+	uintr_set_cr4(false);
 	return tap_done();
 }

@@ -10,11 +10,9 @@
  */
 #include <x86gprintrin.h>
 #include "apic.h"
-#include "args.h"
 #include "desc.h"
 #include "processor.h"
 #include "smp.h"
-#include "string.h"
 #include "tap.h"
 #include "timer.h"
 #include "uintr.h"
@@ -111,15 +109,12 @@ static const char *const reg_names[NREGS] = {
 
 int main(void)
 {
-	const char *want = arg_get("uintr");
-	bool has = uintr_supported();
+	int has;
 	long ret = 0;
 	int vec, bad = 0;
 
-	if (!want || (strcmp(want, "0") && strcmp(want, "1")))
-		bail_out("uintr_gcc_handler needs uintr=0 or uintr=1 on the command line");
-	if (!ok(has == !strcmp(want, "1"),
-		"CPUID.(EAX=7,ECX=0):EDX[5] (UINTR) is %s as the command line says, got %d", want, has))
+	has = uintr_expected();
+	if (has < 0)
 		return tap_done();
 	if (!has) {
 		skip("CPU without UINTR", "GCC -muintr user-interrupt handler");

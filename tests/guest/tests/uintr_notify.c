@@ -10,11 +10,9 @@
  * Command line: uintr=0|1, the CPUID.(7,0):EDX[5] the run expects.
  */
 #include "apic.h"
-#include "args.h"
 #include "desc.h"
 #include "processor.h"
 #include "smp.h"
-#include "string.h"
 #include "tap.h"
 #include "timer.h"
 #include "uintr.h"
@@ -74,17 +72,11 @@ static bool apic_bit(unsigned base, int vec)
 	return apic_read(base + 0x10 * (vec / 32)) & (1u << (vec % 32));
 }
 
-static void set_cr4_uintr(bool on)
-{
-	uint64_t cr4 = read_cr4();
-
-	write_cr4(on ? cr4 | X86_CR4_UINTR : cr4 & ~X86_CR4_UINTR);
-}
 
 /* CR4.UINTR=1, UINV, PD, handler; UIRR := rr.  Runs on any CPU. */
 static void setup_receiver(int uinv, uint64_t rr)
 {
-	set_cr4_uintr(true);
+	uintr_set_cr4(true);
 	wrmsr(MSR_IA32_UINTR_MISC, UINTR_MISC(uinv, 0));
 	wrmsr(MSR_IA32_UINTR_PD, (uintptr_t)&upid[smp_id()]);
 	wrmsr(MSR_IA32_UINTR_HANDLER, (uintptr_t)uintr_entry);
@@ -294,7 +286,7 @@ static void test_not_notifications(void)
 	   load64(&upid[0].pir), rr, to(met));
 
 	/* CR4.UINTR=0, the UINV vector. */
-	set_cr4_uintr(false);
+	uintr_set_cr4(false);
 	h = idt_hits(0, UINV);
 	apic_send_ipi(apic_id(), UINV);
 	met = wait_until(idt_hits(0, UINV) == h + 1, TIMEOUT_MS);
@@ -348,7 +340,7 @@ static void cpu1_cleanup(void *arg)
 {
 	(void)arg;
 	wrmsr(MSR_IA32_UINTR_RR, 0);
-	set_cr4_uintr(false);
+	uintr_set_cr4(false);
 }
 
 static void test_cross_cpu(void)
@@ -390,13 +382,10 @@ static void test_cross_cpu(void)
 
 int main(void)
 {
-	const char *want = arg_get("uintr");
-	bool has = uintr_supported();
+	int has;
 
-	if (!want || (strcmp(want, "0") && strcmp(want, "1")))
-		bail_out("uintr_notify needs uintr=0 or uintr=1 on the command line");
-	if (!ok(has == !strcmp(want, "1"),
-		"CPUID.(EAX=7,ECX=0):EDX[5] (UINTR) is %s as the command line says, got %d", want, has))
+	has = uintr_expected();
+	if (has < 0)
 		return tap_done();
 	if (!has) {
 		skip("CPU without UINTR", "user-interrupt notification processing");
@@ -411,7 +400,7 @@ int main(void)
 	test_if0();
 	test_ring3();
 	test_not_notifications();
-	set_cr4_uintr(false);
+	uintr_set_cr4(false);
 	if (cpu_count() >= 2)
 		test_cross_cpu();
 	else

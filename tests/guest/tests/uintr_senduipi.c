@@ -72,12 +72,6 @@ static const char *to(bool met)
 	return met ? "" : " - timeout";
 }
 
-static void set_cr4_uintr(bool on)
-{
-	uint64_t cr4 = read_cr4();
-
-	write_cr4(on ? cr4 | X86_CR4_UINTR : cr4 & ~X86_CR4_UINTR);
-}
 
 static int senduipi_safe(uint64_t idx)
 {
@@ -92,7 +86,7 @@ static uint32_t fault_err(void)
 /* This CPU: CR4.UINTR, UINV, own UPID, handler, UITT at tt. */
 static void setup_cpu(uintptr_t tt)
 {
-	set_cr4_uintr(true);
+	uintr_set_cr4(true);
 	wrmsr(MSR_IA32_UINTR_MISC, UINTR_MISC(UINV, UITTSZ));
 	wrmsr(MSR_IA32_UINTR_PD, (uintptr_t)&rx[smp_id()]);
 	wrmsr(MSR_IA32_UINTR_HANDLER, (uintptr_t)uintr_entry);
@@ -151,9 +145,9 @@ static void test_ud(void)
 	set_entry(0, UITTE(1), (uintptr_t)&tgt);
 	set_upid(&tgt, self_status(NV_VEC) | UPID_SN, 0);
 
-	set_cr4_uintr(false);
+	uintr_set_cr4(false);
 	vec = senduipi_safe(0);
-	set_cr4_uintr(true);
+	uintr_set_cr4(true);
 	ok(vec == UD_VECTOR && tgt.pir == 0,
 	   "SENDUIPI with CR4.UINTR=0 raises #UD and posts nothing, got vector %d PIR %#lx", vec, tgt.pir);
 
@@ -485,7 +479,7 @@ static void cpu1_receive(void *arg)
 	setup_cpu((uintptr_t)uitt);
 	r->idt0 = idt_hits(1, UINV);
 	r->vec = run_in_user(user_receive, r, USER_STACK_TOP(1), &r->ret, NULL);
-	set_cr4_uintr(false);
+	uintr_set_cr4(false);
 	__atomic_store_n(&r->ready, 2, __ATOMIC_RELEASE);
 }
 
@@ -592,13 +586,10 @@ static void test_mmio(void)
 
 int main(void)
 {
-	const char *want = arg_get("uintr");
-	bool has = uintr_supported();
+	int has;
 
-	if (!want || (strcmp(want, "0") && strcmp(want, "1")))
-		bail_out("uintr_senduipi needs uintr=0 or uintr=1 on the command line");
-	if (!ok(has == !strcmp(want, "1"),
-		"CPUID.(EAX=7,ECX=0):EDX[5] (UINTR) is %s as the command line says, got %d", want, has))
+	has = uintr_expected();
+	if (has < 0)
 		return tap_done();
 	if (!has) {
 		test_no_feature();
@@ -619,6 +610,6 @@ int main(void)
 		test_cross_cpu();
 	else
 		skip("needs 2 CPUs", "SENDUIPI from CPU 0 to CPU 1, end to end");
-	set_cr4_uintr(false);
+	uintr_set_cr4(false);
 	return tap_done();
 }
