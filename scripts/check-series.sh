@@ -28,7 +28,7 @@ for c in $(git -C "$src" rev-list --reverse base..HEAD); do
     else
         bad "builds: $subject" "$(echo "$out" | grep -m5 -A5 error)"
     fi
-    if out=$("$src/scripts/checkpatch.pl" --root="$src" --branch "$c^..$c" 2>&1); then
+    if out=$(cd "$src" && ./scripts/checkpatch.pl --branch "$c^..$c" 2>&1); then
         ok "checkpatch: $subject"
     else
         bad "checkpatch: $subject" "$out"
