@@ -21,6 +21,8 @@ pkgs=(
     libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients tini
     # an unpatched QEMU (Debian's) for the "QEMU without the feature" tests
     qemu-system-x86
+    # qemu-img: the qcow2 disk of the savevm/loadvm migration test
+    qemu-utils
     util-linux dpkg-dev xz-utils
 )
 
