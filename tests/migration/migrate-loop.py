@@ -15,6 +15,13 @@ Options:
   --mode unix    live migration over a unix socket (default)
   --mode file    savevm-like: 'migrate' to "exec:cat > DIR/stateN", quit the
                  source, then restore with -incoming "exec:cat DIR/stateN"
+  --mode savevm  one QEMU throughout (QEMU-ARGS must attach a writable qcow2
+                 drive): HMP 'savevm snapN' through QMP human-monitor-command,
+                 let the guest run on for --interval, then 'loadvm snapN'
+                 (back to the state just saved); each must return "".
+                 Then 'info snapshots' must list snap1..snapN, and 'loadvm'
+                 of a snapshot that does not exist must fail (non-empty
+                 reply) and leave the guest to run on after 'cont'.
   --interval S   guest run time between migrations (default 0)
   --bandwidth B  max-bandwidth in bytes/s (default 8 GiB/s; QEMU's default
                  of 32 MiB/s makes each migration of 128 MiB take seconds)
@@ -111,13 +118,66 @@ def wait_migrated(q, proc):
         time.sleep(0.005)
 
 
+def hmp(q, line):
+    return q.cmd('human-monitor-command', **{'command-line': line})
+
+
+def savevm_loadvm(q, proc, i, interval, t0):
+    """savevm snapI, run on for INTERVAL s, loadvm snapI: both must reply ""."""
+    name = f'snap{i}'
+    out = hmp(q, f'savevm {name}')
+    if out != '':
+        raise RuntimeError(f'savevm {name}: {out.strip()!r}')
+    t1 = time.monotonic()
+    wait_running(q, proc, 'QEMU after savevm')
+    if interval:
+        time.sleep(interval)
+    if proc.poll() is not None:
+        raise RuntimeError(f'QEMU exited with {proc.returncode} before loadvm (guest ended?)')
+    t2 = time.monotonic()
+    out = hmp(q, f'loadvm {name}')
+    if out != '':
+        raise RuntimeError(f'loadvm {name}: {out.strip()!r}')
+    wait_running(q, proc, 'QEMU after loadvm')
+    t3 = time.monotonic()
+    print(f'savevm/loadvm {i}: savevm {name} in {1000 * (t1 - t0):.0f} ms, '
+          f'ran {1000 * (t2 - t1):.0f} ms, loadvm {name} and running in '
+          f'{1000 * (t3 - t2):.0f} ms', flush=True)
+
+
+def check_snapshots(q, proc, times):
+    """'info snapshots' lists snap1..snapTIMES; loadvm of a missing one fails."""
+    out = hmp(q, 'info snapshots')
+    names = set()
+    for line in out.splitlines():
+        f = line.split()
+        # ID is '--' in the list of snapshots present on all disks
+        if len(f) > 1 and (f[0].isdigit() or f[0] == '--'):
+            names.add(f[1])
+    want = [f'snap{i}' for i in range(1, times + 1)]
+    missing = [w for w in want if w not in names]
+    if missing:
+        raise RuntimeError(f'info snapshots lacks {" ".join(missing)}: {out!r}')
+    print(f'info snapshots: lists {" ".join(want)}', flush=True)
+    # Negative: the reply check must see a failure.  A missing snapshot is
+    # refused before anything is loaded, but HMP loadvm leaves the VM
+    # stopped, so 'cont'.
+    out = hmp(q, 'loadvm nosuchsnap')
+    if out == '':
+        raise RuntimeError('loadvm nosuchsnap: empty reply (success?)')
+    if q.cmd('query-status')['status'] != 'running':
+        q.cmd('cont')
+    wait_running(q, proc, 'QEMU after the refused loadvm')
+    print(f'loadvm nosuchsnap: refused ({out.strip()}), guest running again', flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--qemu', required=True)
     ap.add_argument('--times', type=int, default=20)
     ap.add_argument('--dir', required=True)
     ap.add_argument('--timeout', type=float, default=120)
-    ap.add_argument('--mode', choices=('unix', 'file'), default='unix')
+    ap.add_argument('--mode', choices=('unix', 'file', 'savevm'), default='unix')
     ap.add_argument('--interval', type=float, default=0)
     ap.add_argument('--bandwidth', type=int, default=8 << 30)
     ap.add_argument('args', nargs=argparse.REMAINDER)
@@ -139,6 +199,10 @@ def main():
             sq.cmd('migrate-set-parameters', **{'max-bandwidth': opts.bandwidth})
             qmp = os.path.join(opts.dir, f'qmp{i}.sock')
             t0 = time.monotonic()
+            if opts.mode == 'savevm':
+                savevm_loadvm(sq, src, i, opts.interval, t0)
+                done = i
+                continue
             if opts.mode == 'unix':
                 mig = os.path.join(opts.dir, f'mig{i}.sock')
                 dst, dq = start(opts.qemu, args, qmp, incoming=f'unix:{mig}')
@@ -172,6 +236,8 @@ def main():
                       f'restored and running in {1000 * (t2 - t1):.0f} ms', flush=True)
             done = i
             src, sq = dst, dq
+        if opts.mode == 'savevm':
+            check_snapshots(sq, src, opts.times)
         sq.close()
         st = src.wait(opts.timeout)
         # isa-debug-exit: the guest wrote 0 (all passed) -> QEMU exits 1.

@@ -19,6 +19,20 @@
 #   - at least $MIGRATIONS (>= 20) live migrations completed
 # Save/restore (migrate to "exec:cat > FILE", restore with -incoming
 # "exec:cat FILE", several times mid-run), thread=multi: the same three.
+# savevm/loadvm, thread=multi, one QEMU with a qcow2 disk (qemu-img) on
+# -drive if=none: $SAVEVM_TIMES times HMP 'savevm snapN' (via QMP
+# human-monitor-command), run on $SAVEVM_INTERVAL s, 'loadvm snapN'; the
+# first snapshots fall in the hold= time (UIRR pending, UIF=0), the later
+# ones in the ping-pong.  loadvm takes RAM and CPUs back together, so the
+# sent/received counts stay consistent.  The TCG TSC never goes backwards
+# (cpu_ticks_prev in softmmu/cpu-timers.c), so after loadvm the guest sees
+# its TSC jump ahead by the run-on time: $SAVEVM_INTERVAL s stays well
+# under its 2 s reply timeout, and its seconds= check still holds.  The
+# same three, plus
+#   - 'info snapshots' and, after QEMU exits, 'qemu-img snapshot -l' list
+#     snap1..snapN
+#   - negative: 'loadvm' of a missing snapshot gets an error reply (the
+#     reply check can fail), and the guest runs on after 'cont'
 # Refusal: a guest with UINTR state migrated to $STOCK_QEMU (-cpu qemu64)
 #   - the migration fails, the destination exits with an error, the source
 #     is 'running' again, and the guest then finishes with success on it
@@ -46,6 +60,10 @@ LIVE_INTERVAL=0.2
 FILE_TIMES=4
 FILE_SECONDS=12
 FILE_INTERVAL=1.5
+SAVEVM_TIMES=4
+SAVEVM_SECONDS=8
+SAVEVM_INTERVAL=0.5	# < the guest's REPLY_TIMEOUT_MS (2 s): see above
+QEMU_IMG=${QEMU_IMG:-qemu-img}
 
 passed=0
 failed=0
@@ -123,15 +141,20 @@ timing_summary() {
 		# save/restore I: saved K KiB in S ms, restored and running in R ms
 		f++; ss += $7; sr += $13
 	}
+	/^savevm\/loadvm [0-9]+:/ {
+		# savevm/loadvm I: savevm snapI in S ms, ran T ms, loadvm snapI and running in L ms
+		v++; vs += $6; vl += $(NF - 1)
+	}
 	END {
 		if (k) printf "# %d live migrations: %d-%d ms each (avg %d), downtime avg %.1f max %d ms\n",
 			k, tmin, tmax, st / k, sd / k, dmax
 		if (f) printf "# %d save/restores: save avg %d ms, restore avg %d ms\n", f, ss / f, sr / f
+		if (v) printf "# %d savevm/loadvm: savevm avg %d ms, loadvm avg %d ms\n", v, vs / v, vl / v
 	}' "$1"
 }
 
-run_loop() {	# run_loop NAME ACCEL MODE TIMES INTERVAL SECONDS HOLD
-	local name=$1 accel=$2 mode=$3 times=$4 interval=$5 secs=$6 hold=$7
+run_loop() {	# run_loop NAME ACCEL MODE TIMES INTERVAL SECONDS HOLD [EXTRA-QEMU-ARGS]
+	local name=$1 accel=$2 mode=$3 times=$4 interval=$5 secs=$6 hold=$7 extra=${8:-}
 	local dir=$OUT/$name log=$OUT/$name/serial.log rc ndone t0 t1 summary
 	mkdir -p "$dir"
 	: > "$log"
@@ -139,7 +162,7 @@ run_loop() {	# run_loop NAME ACCEL MODE TIMES INTERVAL SECONDS HOLD
 	# shellcheck disable=SC2046
 	run nice python3 "$here/migrate-loop.py" --qemu "$QEMU" --times "$times" --dir "$dir" \
 		--mode "$mode" --interval "$interval" --timeout $((secs + 30)) -- \
-		$(common_args "$accel" "$log") -cpu qemu64,uintr=on \
+		$(common_args "$accel" "$log") -cpu qemu64,uintr=on $extra \
 		-append "seconds=$secs hold=$hold" > "$dir/loop.out" 2>&1
 	rc=$?
 	t1=$(date +%s.%N)
@@ -178,7 +201,24 @@ done
 # 2. Save to a file and restore from it, several times mid-run.
 run_loop "file-multi" "tcg,thread=multi" file "$FILE_TIMES" "$FILE_INTERVAL" "$FILE_SECONDS" 3
 
-# 3. Refusal: a guest with UINTR state cannot go to a QEMU without UINTR.
+# 3. savevm/loadvm to a qcow2 disk, several times mid-run.
+dir=$OUT/savevm-multi
+disk=$dir/disk.qcow2
+mkdir -p "$dir"
+if "$QEMU_IMG" create -q -f qcow2 "$disk" 64M; then
+	run_loop "savevm-multi" "tcg,thread=multi" savevm "$SAVEVM_TIMES" "$SAVEVM_INTERVAL" \
+		"$SAVEVM_SECONDS" 2 "-drive if=none,id=d0,file=$disk,format=qcow2"
+	want=$(seq -f 'snap%g' 1 "$SAVEVM_TIMES" | tr '\n' ' ')
+	have=$("$QEMU_IMG" snapshot -l "$disk" 2>&1 | awk '$1 ~ /^[0-9]+$/ { print $2 }' | tr '\n' ' ')
+	grep -q "^info snapshots: lists ${want% }\$" "$dir/loop.out" && [ "$have" = "$want" ]
+	check $? "savevm-multi: 'info snapshots' and 'qemu-img snapshot -l' list ${want% } (disk has: ${have% })"
+	grep -q '^loadvm nosuchsnap: refused (.*), guest running again$' "$dir/loop.out"
+	check $? "savevm-multi: loadvm of a missing snapshot is refused with an error reply and the guest runs on"
+else
+	check 1 "savevm-multi: $QEMU_IMG creates $disk (install qemu-utils)"
+fi
+
+# 4. Refusal: a guest with UINTR state cannot go to a QEMU without UINTR.
 dir=$OUT/refuse
 mkdir -p "$dir"
 log=$dir/serial.log
