@@ -11,6 +11,7 @@
  */
 #include "apic.h"
 #include "desc.h"
+#include "paging.h"
 #include "processor.h"
 #include "smp.h"
 #include "tap.h"
@@ -125,6 +126,50 @@ static long user_wait_on_clear(void *arg)
 static const char *to(bool met)
 {
 	return met ? "" : " - timeout";
+}
+
+/* Wait, interrupts on, for the self IPI that the caller sent. */
+static long wait_notified(void *arg)
+{
+	(void)arg;
+	irq_enable();
+	mdelay(QUIET_MS);
+	return 0;
+}
+
+/*
+ * A UPID that is not mapped: notification processing faults.  The SDM does
+ * not say what happens; QEMU raises #PF (a supervisor write to UPIDADDR) at
+ * the interrupted boundary, after the EOI.  Whatever the outcome, QEMU must
+ * not hang and the APIC must keep working.
+ */
+static void test_unmapped_upid(void)
+{
+	uintptr_t va = TEST_REGION_BASE + 37 * PAGE_SIZE;
+	unsigned oth0 = idt_hits(0, OTHER_VEC);
+	struct fault f = { 0 };
+	bool met;
+	int vec;
+
+	unmap_page(va);
+	setup_receiver(UINV, 0);
+	wrmsr(MSR_IA32_UINTR_PD, va);
+	irq_disable();
+	apic_send_ipi(apic_id(), UINV);
+	vec = run_catch(wait_notified, NULL, NULL, &f);
+	irq_enable();
+	ok(vec == PF_VECTOR && f.cr2 == va && !(f.error_code & PF_ERR_U) &&
+	   (f.error_code & PF_ERR_W),
+	   "notification with an unmapped UPID raises #PF (supervisor write, CR2 = UPIDADDR %#lx): "
+	   "vector %d, CR2 %#lx, error code %#x", va, vec, f.cr2, (unsigned)f.error_code);
+	ok(!apic_bit(APIC_ISR, UINV) && !apic_bit(APIC_IRR, UINV),
+	   "the faulting notification was dismissed at the APIC (ISR %d, IRR %d)",
+	   apic_bit(APIC_ISR, UINV), apic_bit(APIC_IRR, UINV));
+	apic_send_ipi(apic_id(), OTHER_VEC);
+	met = wait_until(idt_hits(0, OTHER_VEC) == oth0 + 1, TIMEOUT_MS);
+	ok(met, "after a faulting notification the APIC keeps working: IPI %#x arrives%s",
+	   OTHER_VEC, to(met));
+	wrmsr(MSR_IA32_UINTR_PD, (uintptr_t)&upid[0]);
 }
 
 /* Ring 0, IF=1, UIF=0: a self IPI with vector UINV is a notification. */
@@ -397,6 +442,7 @@ int main(void)
 	uintr_handler = record_uintr;
 
 	test_ring0_uif0();
+	test_unmapped_upid();
 	test_if0();
 	test_ring3();
 	test_not_notifications();
