@@ -11,6 +11,7 @@
  */
 #include "apic.h"
 #include "desc.h"
+#include "irqcount.h"
 #include "paging.h"
 #include "processor.h"
 #include "smp.h"
@@ -30,7 +31,6 @@
 #define BIT(n)		((uint64_t)1 << (n))
 
 static struct upid upid[MAX_CPUS];
-static unsigned hits[MAX_CPUS][64];	/* IDT hits, vectors 0x40-0x7f */
 static unsigned uhits[MAX_CPUS];	/* user-interrupt handler runs */
 static uint64_t uvec[MAX_CPUS][8];	/* vectors it saw, in order */
 
@@ -47,17 +47,6 @@ static uint64_t load64(uint64_t *p)
 	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
 }
 
-static unsigned idt_hits(int cpu, int vec)
-{
-	return load(&hits[cpu][vec - 0x40]);
-}
-
-static void count_irq(struct ex_regs *regs)
-{
-	__atomic_add_fetch(&hits[smp_id()][regs->vector - 0x40], 1, __ATOMIC_RELEASE);
-	apic_eoi();
-}
-
 static void record_uintr(struct uintr_frame *frame)
 {
 	int c = smp_id();
@@ -72,7 +61,6 @@ static bool apic_bit(unsigned base, int vec)
 {
 	return apic_read(base + 0x10 * (vec / 32)) & (1u << (vec % 32));
 }
-
 
 /* CR4.UINTR=1, UINV, PD, handler; UIRR := rr.  Runs on any CPU. */
 static void setup_receiver(int uinv, uint64_t rr)
@@ -146,7 +134,7 @@ static long wait_notified(void *arg)
 static void test_unmapped_upid(void)
 {
 	uintptr_t va = TEST_REGION_BASE + 37 * PAGE_SIZE;
-	unsigned oth0 = idt_hits(0, OTHER_VEC);
+	unsigned oth0 = irq_count(0, OTHER_VEC);
 	struct fault f = { 0 };
 	bool met;
 	int vec;
@@ -166,7 +154,7 @@ static void test_unmapped_upid(void)
 	   "the faulting notification was dismissed at the APIC (ISR %d, IRR %d)",
 	   apic_bit(APIC_ISR, UINV), apic_bit(APIC_IRR, UINV));
 	apic_send_ipi(apic_id(), OTHER_VEC);
-	met = wait_until(idt_hits(0, OTHER_VEC) == oth0 + 1, TIMEOUT_MS);
+	met = wait_until(irq_count(0, OTHER_VEC) == oth0 + 1, TIMEOUT_MS);
 	ok(met, "after a faulting notification the APIC keeps working: IPI %#x arrives%s",
 	   OTHER_VEC, to(met));
 	wrmsr(MSR_IA32_UINTR_PD, (uintptr_t)&upid[0]);
@@ -177,7 +165,7 @@ static void test_ring0_uif0(void)
 {
 	uint64_t pir = BIT(5) | BIT(40), rr0 = BIT(1), rr;
 	uint64_t status = UPID_ON | UPID_NV(UINV) | UPID_NDST_XAPIC(apic_id()) | 0xab00000000ull;
-	unsigned idt0 = idt_hits(0, UINV), oth0 = idt_hits(0, OTHER_VEC);
+	unsigned idt0 = irq_count(0, UINV), oth0 = irq_count(0, OTHER_VEC);
 	long ret = -1;
 	bool met;
 	int vec;
@@ -188,9 +176,9 @@ static void test_ring0_uif0(void)
 	met = wait_until(!upid_on(0), TIMEOUT_MS);
 	mdelay(5);	/* give a wrong IDT delivery time to show */
 	ok(met, "ring 0, UIF=0: self IPI with vector UINV %#x clears UPID.ON%s", UINV, to(met));
-	ok(idt_hits(0, UINV) == idt0,
+	ok(irq_count(0, UINV) == idt0,
 	   "notification vector UINV %#x is not delivered through the IDT, IDT handler ran %u times",
-	   UINV, idt_hits(0, UINV) - idt0);
+	   UINV, irq_count(0, UINV) - idt0);
 	ok(load64(&upid[0].status) == (status & ~UPID_ON),
 	   "notification processing clears only UPID.ON: status %#lx expected %#lx",
 	   load64(&upid[0].status), (uint64_t)(status & ~UPID_ON));
@@ -205,7 +193,7 @@ static void test_ring0_uif0(void)
 	   UINV, apic_bit(APIC_ISR, UINV), apic_bit(APIC_IRR, UINV));
 
 	apic_send_ipi(apic_id(), OTHER_VEC);
-	met = wait_until(idt_hits(0, OTHER_VEC) == oth0 + 1, TIMEOUT_MS);
+	met = wait_until(irq_count(0, OTHER_VEC) == oth0 + 1, TIMEOUT_MS);
 	ok(met, "after a notification the APIC keeps working: ordinary IPI %#x (UINV's priority class) "
 	   "arrives through the IDT%s", OTHER_VEC, to(met));
 
@@ -235,9 +223,9 @@ static void test_ring0_uif0(void)
 	apic_send_ipi(apic_id(), UINV);
 	met = wait_until(!upid_on(0), TIMEOUT_MS);
 	rr = rdmsr(MSR_IA32_UINTR_RR);
-	ok(met && rr == BIT(17) && idt_hits(0, UINV) == idt0,
+	ok(met && rr == BIT(17) && irq_count(0, UINV) == idt0,
 	   "a second notification is processed too: UIRR %#lx expected %#lx, IDT ran %u%s",
-	   rr, BIT(17), idt_hits(0, UINV) - idt0, to(met));
+	   rr, BIT(17), irq_count(0, UINV) - idt0, to(met));
 	wrmsr(MSR_IA32_UINTR_RR, 0);
 }
 
@@ -275,7 +263,7 @@ static void test_if0(void)
 static void test_ring3(void)
 {
 	uint64_t status = UPID_ON | UPID_NV(UINV) | UPID_NDST_XAPIC(apic_id());
-	unsigned idt0 = idt_hits(0, UINV), u0;
+	unsigned idt0 = irq_count(0, UINV), u0;
 	long ret = 0;
 	uint64_t rr;
 	int vec;
@@ -289,10 +277,10 @@ static void test_ring3(void)
 	irq_enable();
 	rr = rdmsr(MSR_IA32_UINTR_RR);
 	ok(vec == -1 && ret == 1 && rr == BIT(9) && load(&uhits[0]) == u0 &&
-	   idt_hits(0, UINV) == idt0,
+	   irq_count(0, UINV) == idt0,
 	   "ring 3, UIF=0: notification processed (UPID.ON cleared %ld, UIRR %#lx expected %#lx), "
 	   "nothing delivered (handler ran %u times, IDT %u)",
-	   ret, rr, BIT(9), load(&uhits[0]) - u0, idt_hits(0, UINV) - idt0);
+	   ret, rr, BIT(9), load(&uhits[0]) - u0, irq_count(0, UINV) - idt0);
 	wrmsr(MSR_IA32_UINTR_RR, 0);
 
 	set_upid(0, status, BIT(33));
@@ -302,10 +290,10 @@ static void test_ring3(void)
 	vec = run_in_user(user_stui_wait, (void *)(uintptr_t)(u0 + 1), USER_STACK_TOP(0), &ret, NULL);
 	irq_enable();
 	ok(vec == -1 && ret == 1 && load(&uhits[0]) == u0 + 1 && uvec[0][u0 < 8 ? u0 : 7] == 33 &&
-	   idt_hits(0, UINV) == idt0,
+	   irq_count(0, UINV) == idt0,
 	   "ring 3, UIF=1: a UINV interrupt becomes user interrupt 33 and the handler runs once "
 	   "(ran %u times, vector %lu, IDT %u)%s", load(&uhits[0]) - u0, uvec[0][u0 < 8 ? u0 : 7],
-	   idt_hits(0, UINV) - idt0, to(ret == 1));
+	   irq_count(0, UINV) - idt0, to(ret == 1));
 	rr = rdmsr(MSR_IA32_UINTR_RR);
 	ok(rr == 0, "after delivery UIRR is 0, got %#lx", rr);
 }
@@ -321,9 +309,9 @@ static void test_not_notifications(void)
 	/* CR4.UINTR=1, another vector. */
 	setup_receiver(UINV, 0);
 	set_upid(0, status, BIT(3));
-	h = idt_hits(0, OTHER_VEC);
+	h = irq_count(0, OTHER_VEC);
 	apic_send_ipi(apic_id(), OTHER_VEC);
-	met = wait_until(idt_hits(0, OTHER_VEC) == h + 1, TIMEOUT_MS);
+	met = wait_until(irq_count(0, OTHER_VEC) == h + 1, TIMEOUT_MS);
 	rr = rdmsr(MSR_IA32_UINTR_RR);
 	ok(met && upid_on(0) && load64(&upid[0].pir) == BIT(3) && rr == 0,
 	   "CR4.UINTR=1: vector %#x != UINV goes through the IDT and leaves the UPID alone "
@@ -332,9 +320,9 @@ static void test_not_notifications(void)
 
 	/* CR4.UINTR=0, the UINV vector. */
 	uintr_set_cr4(false);
-	h = idt_hits(0, UINV);
+	h = irq_count(0, UINV);
 	apic_send_ipi(apic_id(), UINV);
-	met = wait_until(idt_hits(0, UINV) == h + 1, TIMEOUT_MS);
+	met = wait_until(irq_count(0, UINV) == h + 1, TIMEOUT_MS);
 	rr = rdmsr(MSR_IA32_UINTR_RR);
 	ok(met && upid_on(0) && load64(&upid[0].pir) == BIT(3) && rr == 0,
 	   "CR4.UINTR=0: vector UINV %#x goes through the IDT and leaves the UPID alone "
@@ -343,19 +331,19 @@ static void test_not_notifications(void)
 
 	/* A new UINV takes effect: the old one is ordinary again. */
 	setup_receiver(OTHER_VEC, 0);
-	h = idt_hits(0, UINV);
+	h = irq_count(0, UINV);
 	apic_send_ipi(apic_id(), UINV);
-	met = wait_until(idt_hits(0, UINV) == h + 1, TIMEOUT_MS);
+	met = wait_until(irq_count(0, UINV) == h + 1, TIMEOUT_MS);
 	ok(met && upid_on(0),
 	   "after UINV is changed to %#x, vector %#x goes through the IDT%s", OTHER_VEC, UINV, to(met));
-	h = idt_hits(0, OTHER_VEC);
+	h = irq_count(0, OTHER_VEC);
 	apic_send_ipi(apic_id(), OTHER_VEC);
 	met = wait_until(!upid_on(0), TIMEOUT_MS);
 	mdelay(5);
 	rr = rdmsr(MSR_IA32_UINTR_RR);
-	ok(met && rr == BIT(3) && idt_hits(0, OTHER_VEC) == h,
+	ok(met && rr == BIT(3) && irq_count(0, OTHER_VEC) == h,
 	   "after UINV is changed to %#x, vector %#x is a notification (UIRR %#lx, IDT ran %u)%s",
-	   OTHER_VEC, OTHER_VEC, rr, idt_hits(0, OTHER_VEC) - h, to(met));
+	   OTHER_VEC, OTHER_VEC, rr, irq_count(0, OTHER_VEC) - h, to(met));
 	wrmsr(MSR_IA32_UINTR_RR, 0);
 	wrmsr(MSR_IA32_UINTR_MISC, UINTR_MISC(UINV, 0));
 }
@@ -392,7 +380,7 @@ static void test_cross_cpu(void)
 {
 	uint32_t id1 = cpu_apic_id(1);
 	uint64_t status = UPID_ON | UPID_NV(CPU1_UINV) | UPID_NDST_XAPIC(id1);
-	unsigned h = idt_hits(1, CPU1_UINV), h0 = idt_hits(0, CPU1_UINV);
+	unsigned h = irq_count(1, CPU1_UINV), h0 = irq_count(0, CPU1_UINV);
 	struct cpu1_state s = { 0 };
 	bool met;
 
@@ -405,21 +393,21 @@ static void test_cross_cpu(void)
 	ok(met && load64(&upid[1].pir) == 0 && s.rr == (BIT(12) | BIT(62)),
 	   "IPI %#x from CPU 0 to CPU 1 (its UINV): CPU 1 clears ON, zeroes PIR (%#lx) and sets UIRR "
 	   "%#lx, got %#lx%s", CPU1_UINV, load64(&upid[1].pir), BIT(12) | BIT(62), s.rr, to(met));
-	ok(idt_hits(1, CPU1_UINV) == h && idt_hits(0, CPU1_UINV) == h0 && !s.isr,
+	ok(irq_count(1, CPU1_UINV) == h && irq_count(0, CPU1_UINV) == h0 && !s.isr,
 	   "CPU 1: the notification is not delivered through its IDT (ran %u) and its ISR bit is %d",
-	   idt_hits(1, CPU1_UINV) - h, s.isr);
+	   irq_count(1, CPU1_UINV) - h, s.isr);
 
-	h = idt_hits(1, UINV);
+	h = irq_count(1, UINV);
 	set_upid(1, status, BIT(4));
 	apic_send_ipi(id1, UINV);
-	met = wait_until(idt_hits(1, UINV) == h + 1, TIMEOUT_MS);
+	met = wait_until(irq_count(1, UINV) == h + 1, TIMEOUT_MS);
 	ok(met && upid_on(1) && load64(&upid[1].pir) == BIT(4),
 	   "UINV is per CPU: vector %#x (the BSP's UINV) sent to CPU 1 goes through CPU 1's IDT "
 	   "and leaves its UPID alone%s", UINV, to(met));
 
-	h = idt_hits(1, CPU1_UINV + 1);
+	h = irq_count(1, CPU1_UINV + 1);
 	apic_send_ipi(id1, CPU1_UINV + 1);
-	met = wait_until(idt_hits(1, CPU1_UINV + 1) == h + 1, TIMEOUT_MS);
+	met = wait_until(irq_count(1, CPU1_UINV + 1) == h + 1, TIMEOUT_MS);
 	ok(met, "CPU 1's APIC keeps working after a notification: ordinary IPI %#x arrives%s",
 	   CPU1_UINV + 1, to(met));
 	on_cpu(1, cpu1_cleanup, NULL);
@@ -437,8 +425,7 @@ int main(void)
 		return tap_done();
 	}
 
-	for (int v = 0x40; v < 0x80; v++)
-		handle_irq(v, count_irq);
+	count_irqs(0x40, 0x7f);
 	uintr_handler = record_uintr;
 
 	test_ring0_uif0();

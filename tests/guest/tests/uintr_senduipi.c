@@ -12,6 +12,7 @@
 #include "apic.h"
 #include "args.h"
 #include "desc.h"
+#include "irqcount.h"
 #include "paging.h"
 #include "printf.h"
 #include "processor.h"
@@ -36,7 +37,6 @@
 static struct uitte uitt[UITTSZ + 1] __attribute__((aligned(4096)));
 static struct upid tgt;			/* target for most checks */
 static struct upid rx[MAX_CPUS];	/* each CPU's own UPID */
-static unsigned hits[MAX_CPUS][64];
 static unsigned uhits[MAX_CPUS];
 static uint64_t uvec_last[MAX_CPUS];
 
@@ -46,17 +46,6 @@ static char user_stack[MAX_CPUS][4096] __attribute__((aligned(16)));
 static unsigned load(unsigned *p)
 {
 	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
-}
-
-static unsigned idt_hits(int cpu, int vec)
-{
-	return load(&hits[cpu][vec - 0x40]);
-}
-
-static void count_irq(struct ex_regs *regs)
-{
-	__atomic_add_fetch(&hits[smp_id()][regs->vector - 0x40], 1, __ATOMIC_RELEASE);
-	apic_eoi();
 }
 
 static void record_uintr(struct uintr_frame *frame)
@@ -71,7 +60,6 @@ static const char *to(bool met)
 {
 	return met ? "" : " - timeout";
 }
-
 
 static int senduipi_safe(uint64_t idx)
 {
@@ -296,7 +284,7 @@ static void test_pf(void)
 		struct upid *u = alloc_page();
 		struct uitte *tv = (void *)tt_va;
 		struct upid *uv = (void *)(upid_va + 0x40);
-		unsigned h = idt_hits(0, NV_VEC);
+		unsigned h = irq_count(0, NV_VEC);
 		long ret = 0;
 		bool met;
 
@@ -307,7 +295,7 @@ static void test_pf(void)
 		set_upid(uv, self_status(NV_VEC), 0);
 		setup_cpu(tt_va);
 		vec = run_in_user(user_senduipi_safe, (void *)2, USER_STACK_TOP(0), &ret, &f);
-		met = wait_until(idt_hits(0, NV_VEC) == h + 1, TIMEOUT_MS);
+		met = wait_until(irq_count(0, NV_VEC) == h + 1, TIMEOUT_MS);
 		ok(vec == -1 && ret == -1 && uv->pir == BIT(11) && (uv->status & UPID_ON) && met,
 		   "ring-3 SENDUIPI with UITT and UPID on supervisor-only pages posts UV 11 and notifies "
 		   "(vector %d/%ld, PIR %#lx, status %#lx)%s", vec, ret, uv->pir, uv->status, to(met));
@@ -341,11 +329,10 @@ static int senduipi_rbx(uint64_t rbx, uint64_t rax)
 	return asm_safe("senduipi %%rbx", "r"(rbxv), "r"(raxv));
 }
 
-
 static void test_post(void)
 {
 	uint64_t st = self_status(NV_VEC) | 0x00ab000000000000ull | 0x0000003400000000ull;
-	unsigned h = idt_hits(0, NV_VEC);
+	unsigned h = irq_count(0, NV_VEC);
 	long ret = 0;
 	bool met;
 	int vec;
@@ -357,7 +344,7 @@ static void test_post(void)
 	/* ON=SN=0: post, set ON, notify. NDST bits outside 15:8 are garbage. */
 	set_upid(&tgt, st, BIT(0));
 	vec = senduipi_safe(3);
-	met = wait_until(idt_hits(0, NV_VEC) == h + 1, TIMEOUT_MS);
+	met = wait_until(irq_count(0, NV_VEC) == h + 1, TIMEOUT_MS);
 	ok(vec == -1 && tgt.pir == (BIT(0) | BIT(13)),
 	   "SENDUIPI 3 sets PIR[UV=13] and keeps the other PIR bits, got vector %d PIR %#lx", vec, tgt.pir);
 	ok(tgt.status == (st | UPID_ON),
@@ -378,20 +365,20 @@ static void test_post(void)
 	     "SENDUIPI in x2APIC mode sends to the 32-bit NDST");
 
 	/* ON already set: no IPI. */
-	h = idt_hits(0, NV_VEC);
+	h = irq_count(0, NV_VEC);
 	vec = senduipi_safe(4);
 	mdelay(QUIET_MS);
-	ok(vec == -1 && tgt.pir == (BIT(0) | BIT(13) | BIT(14)) && idt_hits(0, NV_VEC) == h,
+	ok(vec == -1 && tgt.pir == (BIT(0) | BIT(13) | BIT(14)) && irq_count(0, NV_VEC) == h,
 	   "SENDUIPI with ON already set posts PIR[14] (PIR %#lx) and sends no IPI (%u arrived)",
-	   tgt.pir, idt_hits(0, NV_VEC) - h);
+	   tgt.pir, irq_count(0, NV_VEC) - h);
 
 	/* SN set: no IPI, ON stays 0. */
 	set_upid(&tgt, self_status(NV_VEC) | UPID_SN, 0);
 	vec = senduipi_safe(5);
 	mdelay(QUIET_MS);
-	ok(vec == -1 && tgt.pir == BIT(15) && !(tgt.status & UPID_ON) && idt_hits(0, NV_VEC) == h,
+	ok(vec == -1 && tgt.pir == BIT(15) && !(tgt.status & UPID_ON) && irq_count(0, NV_VEC) == h,
 	   "SENDUIPI with SN=1 posts PIR[15] (PIR %#lx), leaves ON=0 (status %#lx), sends no IPI (%u arrived)",
-	   tgt.pir, tgt.status, idt_hits(0, NV_VEC) - h);
+	   tgt.pir, tgt.status, irq_count(0, NV_VEC) - h);
 
 	/* The register operand is ModRM.rm (+REX.B); RAX holds a bad index. */
 	set_upid(&tgt, self_status(NV_VEC) | UPID_SN, 0);
@@ -413,10 +400,10 @@ static void test_post(void)
 	   "got vector %d PIR %#lx", vec, tgt.pir);
 
 	/* Ring 3. */
-	h = idt_hits(0, NV_VEC);
+	h = irq_count(0, NV_VEC);
 	set_upid(&tgt, self_status(NV_VEC), 0);
 	vec = run_in_user(user_senduipi_safe, (void *)7, USER_STACK_TOP(0), &ret, NULL);
-	met = wait_until(idt_hits(0, NV_VEC) == h + 1, TIMEOUT_MS);
+	met = wait_until(irq_count(0, NV_VEC) == h + 1, TIMEOUT_MS);
 	ok(vec == -1 && ret == -1 && tgt.pir == BIT(17) && (tgt.status & UPID_ON) && met,
 	   "SENDUIPI in ring 3 posts PIR[17] (PIR %#lx), sets ON and notifies (vector %d/%ld)%s",
 	   tgt.pir, vec, ret, to(met));
@@ -477,7 +464,7 @@ static void cpu1_receive(void *arg)
 	struct receiver *r = arg;
 
 	setup_cpu((uintptr_t)uitt);
-	r->idt0 = idt_hits(1, UINV);
+	r->idt0 = irq_count(1, UINV);
 	r->vec = run_in_user(user_receive, r, USER_STACK_TOP(1), &r->ret, NULL);
 	uintr_set_cr4(false);
 	__atomic_store_n(&r->ready, 2, __ATOMIC_RELEASE);
@@ -487,7 +474,7 @@ static void test_cross_cpu(void)
 {
 	uint32_t id1 = cpu_apic_id(1);
 	struct receiver r = { 0 };
-	unsigned h0 = idt_hits(0, NV1_VEC), h1 = idt_hits(1, NV1_VEC);
+	unsigned h0 = irq_count(0, NV1_VEC), h1 = irq_count(1, NV1_VEC);
 	bool met;
 	int vec;
 
@@ -495,11 +482,11 @@ static void test_cross_cpu(void)
 	set_entry(5, UITTE(25), (uintptr_t)&tgt);
 	set_upid(&tgt, UPID_NV(NV1_VEC) | UPID_NDST_XAPIC(id1), 0);
 	vec = senduipi_safe(5);
-	met = wait_until(idt_hits(1, NV1_VEC) == h1 + 1, TIMEOUT_MS);
+	met = wait_until(irq_count(1, NV1_VEC) == h1 + 1, TIMEOUT_MS);
 	mdelay(5);
-	ok(vec == -1 && met && idt_hits(0, NV1_VEC) == h0 && tgt.pir == BIT(25),
+	ok(vec == -1 && met && irq_count(0, NV1_VEC) == h0 && tgt.pir == BIT(25),
 	   "SENDUIPI with NDST = CPU 1's APIC ID %u sends IPI %#x to CPU 1 only (CPU 0 got %u)%s",
-	   id1, NV1_VEC, idt_hits(0, NV1_VEC) - h0, to(met));
+	   id1, NV1_VEC, irq_count(0, NV1_VEC) - h0, to(met));
 
 	/* End to end: receiver in ring 3 on CPU 1 with UIF=1. */
 	set_entry(6, UITTE(42), (uintptr_t)&rx[1]);
@@ -511,10 +498,10 @@ static void test_cross_cpu(void)
 	vec = senduipi_safe(6);
 	met = wait_until(__atomic_load_n(&r.ready, __ATOMIC_ACQUIRE) == 2, 3 * TIMEOUT_MS);
 	ok(vec == -1 && met && r.vec == -1 && r.ret == 1 && load(&uhits[1]) == 1 && uvec_last[1] == 42 &&
-	   idt_hits(1, UINV) == r.idt0,
+	   irq_count(1, UINV) == r.idt0,
 	   "SENDUIPI on CPU 0 -> user handler on CPU 1 (ring 3, UIF=1) runs once with vector 42: "
 	   "ran %u times, vector %lu, CPU 1 result %ld/%d, IDT %u%s", load(&uhits[1]), uvec_last[1],
-	   r.ret, r.vec, idt_hits(1, UINV) - r.idt0, to(met));
+	   r.ret, r.vec, irq_count(1, UINV) - r.idt0, to(met));
 }
 
 /* ---- MMIO and unassigned memory */
@@ -538,7 +525,7 @@ static long mmio_senduipi(void *arg)
 static void mmio_case(const char *what, uint64_t tt, uint64_t idx)
 {
 	struct mmio_try m = { tt, idx };
-	unsigned h = idt_hits(0, NV_VEC);
+	unsigned h = irq_count(0, NV_VEC);
 	struct fault f;
 	long ret = -2;
 	int vec;
@@ -558,7 +545,7 @@ static void mmio_case(const char *what, uint64_t tt, uint64_t idx)
 	set_entry(0, UITTE(30), (uintptr_t)&tgt);
 	set_upid(&tgt, self_status(NV_VEC), 0);
 	vec = senduipi_safe(0);
-	met = wait_until(idt_hits(0, NV_VEC) == h + 1, TIMEOUT_MS);
+	met = wait_until(irq_count(0, NV_VEC) == h + 1, TIMEOUT_MS);
 	ok(vec == -1 && tgt.pir == BIT(30) && met,
 	   "after SENDUIPI with %s the guest continues and a normal SENDUIPI posts and notifies%s",
 	   what, to(met));
@@ -596,8 +583,7 @@ int main(void)
 		return tap_done();
 	}
 
-	for (int v = 0x40; v < 0x80; v++)
-		handle_irq(v, count_irq);
+	count_irqs(0x40, 0x7f);
 	uintr_handler = record_uintr;
 
 	test_ud();
