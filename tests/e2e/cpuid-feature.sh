@@ -52,6 +52,17 @@ run() {
          python3 -c 'import json,sys; d=json.load(sys.stdin); v=d[\"vcpus\"];
 assert len(v)==$vcpus, v
 assert all(c[\"uintr\"] == (\"$want\"==\"on\") for c in v), v'"
+    # "info registers" shows the user-interrupt state exactly when the
+    # vCPU has UINTR (reset state: all zero, UIF=0).
+    if [ "$want" = on ]; then
+        t_check "$name: HMP info registers shows the reset UINTR state" \
+            grep -q "UINTR RR=0000000000000000 " <(lv qemu-monitor-command "$name" --hmp 'info registers')
+        t_check "$name: HMP info registers shows UIF=0 after reset" \
+            grep -q "TT=0000000000000000 UIF=0" <(lv qemu-monitor-command "$name" --hmp 'info registers')
+    else
+        t_check "$name: HMP info registers shows no UINTR state" \
+            bash -c "! virsh -q -c '$LIBVIRTD_URI' qemu-monitor-command $name --hmp 'info registers' | grep -q UINTR"
+    fi
     lv resume "$name" > /dev/null
     if wait_shutoff "$name" 30; then
         t_ok "$name: guest ran to completion"
