@@ -37,17 +37,9 @@
 #include "string.h"
 #include "tap.h"
 #include "timer.h"
+#include "uintr.h"
 
-#define CPUID_7_0_EDX_UINTR	(1u << 5)
 #define CPUID_7_0_ECX_LA57	(1u << 16)
-#define X86_CR4_UINTR		(1ul << 25)
-
-#define MSR_IA32_UINTR_RR		0x985
-#define MSR_IA32_UINTR_HANDLER		0x986
-#define MSR_IA32_UINTR_STACKADJUST	0x987
-#define MSR_IA32_UINTR_MISC		0x988
-#define MSR_IA32_UINTR_PD		0x989
-#define MSR_IA32_UINTR_TT		0x98a
 
 #define REINIT_TIMEOUT_MS	2000
 #define STRESS_ITERATIONS	2000
@@ -100,14 +92,6 @@ static int wrmsr_safe(uint32_t index, uint64_t val)
 {
 	return asm_safe("wrmsr", "c"(index), "a"((uint32_t)val),
 			"d"((uint32_t)(val >> 32)));
-}
-
-static uint64_t read_cr4(void)
-{
-	uint64_t v;
-
-	asm volatile("mov %%cr4, %0" : "=r"(v));
-	return v;
 }
 
 static int write_cr4_safe(uint64_t v)
@@ -233,18 +217,6 @@ static void test_cr4_toggle(void)
 	   "got vector %d CR4 %#lx", other, vec, cr4);
 }
 
-static void set_cr4_uintr(bool on)
-{
-	uint64_t cr4 = read_cr4();
-	int vec;
-
-	cr4 = on ? cr4 | X86_CR4_UINTR : cr4 & ~X86_CR4_UINTR;
-	vec = write_cr4_safe(cr4);
-	if (vec != -1 || read_cr4() != cr4)
-		bail_out("cannot set CR4.UINTR=%d: vector %d, CR4 %#lx", on, vec,
-			 read_cr4());
-}
-
 /* Checks of an address MSR: both canonical halves, both edges. */
 static void test_addr_msr(const char *ctx, const struct umsr *m, uint64_t low_bits)
 {
@@ -270,7 +242,7 @@ static void test_msrs(bool cr4_uintr)
 {
 	const char *ctx = cr4_uintr ? "CR4.UINTR=1" : "CR4.UINTR=0";
 
-	set_cr4_uintr(cr4_uintr);
+	uintr_set_cr4(cr4_uintr);
 
 	/* Plain sample values: accessible whatever CR4.UINTR says. */
 	for (unsigned i = 0; i < NR_UMSRS; i++)
@@ -615,7 +587,7 @@ int main(void)
 	test_cr4_toggle();
 	test_msrs(false);
 	test_msrs(true);
-	set_cr4_uintr(false);
+	uintr_set_cr4(false);
 	if (has_la57)
 		test_la57_vs_paging();
 	else
