@@ -33,7 +33,7 @@ export QEMU UINTRCTL GUEST_BUILD CPU_MAP
 all: qemu uintrctl guest cpu-map
 
 deps: $(BUILD)/deps.stamp
-$(BUILD)/deps.stamp: $(TOP)/scripts/deps.sh
+$(BUILD)/deps.stamp: $(TOP)/scripts/deps.sh $(TOP)/tests/linux/deps.sh
 	@mkdir -p $(BUILD)
 	$(TOP)/scripts/deps.sh
 	@touch $@

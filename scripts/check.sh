@@ -24,6 +24,7 @@ suites=(
     "uintrctl-libvirt make --no-print-directory -C $top/uintrctl O=$build/uintrctl check-libvirt"
     "e2e          $top/tests/e2e/cpuid-feature.sh"
     "migration    env OUT=$logs/migration $top/tests/migration/uintr-migrate.sh"
+    "linux        $top/tests/linux/run.sh $build/linux"
     "libvirt      $top/scripts/build-libvirt.sh"
 )
 

@@ -58,3 +58,6 @@ if [ ${#missing[@]} -gt 0 ] || [ -n "${need_update:-}" ]; then
             "${missing[@]}" >/dev/null
     fi
 fi
+
+# The Linux guest test (tests/linux): busybox, cpio and Debian's kernel.
+"$(dirname "$0")/../tests/linux/deps.sh"

@@ -33,6 +33,9 @@
 #     snap1..snapN
 #   - negative: 'loadvm' of a missing snapshot gets an error reply (the
 #     reply check can fail), and the guest runs on after 'cont'
+# CPU: live-single runs -cpu qemu64,uintr=on; live-multi, file-multi and
+# savevm-multi run -cpu SapphireRapids-UINTR with xsaves=1, so IA32_XSS and
+# the XSAVES/XRSTORS round trip of component 14 are checked after them too.
 # Refusal: a guest with UINTR state migrated to $STOCK_QEMU (-cpu qemu64)
 #   - the migration fails, the destination exits with an error, the source
 #     is 'running' again, and the guest then finishes with success on it
@@ -153,6 +156,8 @@ timing_summary() {
 	}' "$1"
 }
 
+# CPU and XAPPEND: the guest CPU and extra guest arguments of the next run_loop.
+CPU=qemu64,uintr=on XAPPEND=
 run_loop() {	# run_loop NAME ACCEL MODE TIMES INTERVAL SECONDS HOLD [EXTRA-QEMU-ARGS]
 	local name=$1 accel=$2 mode=$3 times=$4 interval=$5 secs=$6 hold=$7 extra=${8:-}
 	local dir=$OUT/$name log=$OUT/$name/serial.log rc ndone t0 t1 summary
@@ -162,8 +167,8 @@ run_loop() {	# run_loop NAME ACCEL MODE TIMES INTERVAL SECONDS HOLD [EXTRA-QEMU-
 	# shellcheck disable=SC2046
 	run nice python3 "$here/migrate-loop.py" --qemu "$QEMU" --times "$times" --dir "$dir" \
 		--mode "$mode" --interval "$interval" --timeout $((secs + 30)) -- \
-		$(common_args "$accel" "$log") -cpu qemu64,uintr=on $extra \
-		-append "seconds=$secs hold=$hold" > "$dir/loop.out" 2>&1
+		$(common_args "$accel" "$log") -cpu "$CPU" $extra \
+		-append "seconds=$secs hold=$hold$XAPPEND" > "$dir/loop.out" 2>&1
 	rc=$?
 	t1=$(date +%s.%N)
 	sed 's/^/#   /' "$dir/loop.out"
@@ -172,7 +177,7 @@ run_loop() {	# run_loop NAME ACCEL MODE TIMES INTERVAL SECONDS HOLD [EXTRA-QEMU-
 	ndone=$(sed -n 's/^migrations: \([0-9]*\) completed$/\1/p' "$dir/loop.out")
 	ndone=${ndone:-0}
 	echo "# $name: $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s wall time, log $log"
-	check $rc "$name [$accel, $mode]: migrate-loop.py succeeded and the guest exited with success (loop status $rc)"
+	check $rc "$name [$accel, $mode, -cpu $CPU]: migrate-loop.py succeeded and the guest exited with success (loop status $rc)"
 	summary=$(tap_summary "$log")
 	check $? "$name [$accel]: guest TAP clean: $summary"
 	[ "$ndone" -ge "$times" ]
@@ -194,6 +199,9 @@ fi
 
 # 1. Live migrations, both TCG modes.
 for mode in single multi; do
+	if [ $mode = multi ]; then
+		CPU=SapphireRapids-UINTR XAPPEND=" xsaves=1"
+	fi
 	run_loop "live-$mode" "tcg,thread=$mode" unix "$MIGRATIONS" "$LIVE_INTERVAL" \
 		"$LIVE_SECONDS" 5
 done

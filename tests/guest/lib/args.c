@@ -68,3 +68,17 @@ const char *arg_get(const char *key)
 			return args[i].val;
 	return NULL;
 }
+
+int arg_flag(const char *key, int required)
+{
+	const char *v = arg_get(key);
+
+	if (!v) {
+		if (required)
+			bail_out("needs %s=0 or %s=1 on the command line", key, key);
+		return 0;
+	}
+	if ((v[0] != '0' && v[0] != '1') || v[1])
+		bail_out("%s=%s, expected 0 or 1", key, v);
+	return v[0] - '0';
+}

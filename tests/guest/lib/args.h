@@ -7,4 +7,10 @@
 void args_init(uint32_t mb_info);
 const char *arg_get(const char *key);
 
+/*
+ * A 0/1 argument: key=0 or key=1.  Absent: Bail out! if required, else 0.
+ * Any other value is a Bail out!.
+ */
+int arg_flag(const char *key, int required);
+
 #endif

@@ -77,4 +77,21 @@ static inline struct fault *last_fault(void)
 	return &this_cpu()->fault;
 }
 
+/* RDMSR and WRMSR that report the vector they raised (-1: none). */
+static inline int rdmsr_safe(uint32_t index, uint64_t *val)
+{
+	uint32_t lo = 0xdeadbeef, hi = 0xdeadbeef;
+
+	asm volatile(ASM_TRY("1f") "rdmsr\n1:"
+		     : "+a"(lo), "+d"(hi) : "c"(index) : "memory");
+	*val = lo | (uint64_t)hi << 32;
+	return last_fault()->vector;
+}
+
+static inline int wrmsr_safe(uint32_t index, uint64_t val)
+{
+	return asm_safe("wrmsr", "c"(index), "a"((uint32_t)val),
+			"d"((uint32_t)(val >> 32)));
+}
+
 #endif

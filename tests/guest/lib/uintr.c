@@ -43,3 +43,15 @@ void uintr_set_cr4(bool on)
 		bail_out("cannot %s CR4.UINTR: vector %d, CR4 %#lx",
 			 on ? "set" : "clear", vec, read_cr4());
 }
+
+struct canon_bounds canon_bounds(bool la57)
+{
+	struct canon_bounds c;
+
+	c.bits = la57 ? 57 : 48;
+	c.lo_max = (1ul << (c.bits - 1)) - 0x100;
+	c.hi_min = ~0ul << (c.bits - 1);
+	c.above_lo = 1ul << (c.bits - 1);
+	c.below_hi = c.hi_min - 0x100;
+	return c;
+}

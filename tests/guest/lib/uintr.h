@@ -57,6 +57,20 @@ int uintr_expected(void);
 /* Set or clear CR4.UINTR; bails out if the CPU refuses. */
 void uintr_set_cr4(bool on);
 
+/*
+ * Boundary values for the canonicality checks of the UINTR address MSRs
+ * and XSAVE fields, for the widest linear-address width the CPU has.
+ */
+struct canon_bounds {
+	int bits;		/* 48 or 57 */
+	uint64_t lo_max;	/* highest canonical lower-half value, 256-aligned */
+	uint64_t hi_min;	/* lowest canonical upper-half value */
+	uint64_t above_lo;	/* lo_max + 256: first non-canonical */
+	uint64_t below_hi;	/* hi_min - 256: last non-canonical */
+};
+
+struct canon_bounds canon_bounds(bool la57);
+
 static inline uint64_t read_cr4(void)
 {
 	uint64_t v;

@@ -63,20 +63,6 @@ static char scratch_stack[1024] __attribute__((aligned(16)));
 
 static bool has_uintr;
 
-static int expect_arg(const char *key, bool required)
-{
-	const char *v = arg_get(key);
-
-	if (!v) {
-		if (required)
-			bail_out("uintr_insn needs %s=0 or %s=1 on the command line", key, key);
-		return 0;
-	}
-	if ((v[0] != '0' && v[0] != '1') || v[1])
-		bail_out("uintr_insn: %s=%s, expected 0 or 1", key, v);
-	return v[0] - '0';
-}
-
 static int write_cr4_safe(uint64_t v)
 {
 	return asm_safe("mov %0, %%cr4", "r"(v));
@@ -439,8 +425,8 @@ static void check_pkru(bool pku)
 
 int main(void)
 {
-	int want_uintr = expect_arg("uintr", true);
-	int want_pku = expect_arg("pku", false);
+	int want_uintr = arg_flag("uintr", true);
+	int want_pku = arg_flag("pku", false);
 	struct cpuid c = cpuid_count(7, 0);
 	bool has_pku;
 	long ret;

@@ -12,6 +12,10 @@
  *   idle=K      first wait K seconds in ring 0 without touching any UINTR
  *               state (default 0), so that a migration in that time carries
  *               no UINTR state; seconds and hold count from after it
+ *   xsaves=1    also enable XSAVE with IA32_XSS[14] (needs XSAVES): at the
+ *               end each CPU checks that IA32_XSS survived, and that XSAVES
+ *               and XRSTORS of the user-interrupt component round-trip the
+ *               state the migrations carried
  *
  * State that must survive every migration:
  *   - CPU 1: IA32_UINTR_RR bit 50 written with UIF=0 in ring 0; ring 3
@@ -37,6 +41,7 @@
 #include "timer.h"
 #include "uintr.h"
 #include "usermode.h"
+#include "xsave.h"
 
 #define UINV0		0x50	/* CPU 0 notification vector */
 #define UINV1		0x51	/* CPU 1 notification vector */
@@ -79,6 +84,12 @@ struct cpu_result {
 	struct fault f;
 	bool setup_ok;
 	uint64_t msr_end[6];	/* RR..TT at the end */
+	uint64_t xss;		/* xsaves=1: IA32_XSS at the end */
+	int xsaves_vec, xrstors_vec;
+	uint64_t saved[6];	/* component 14 as XSAVES wrote it */
+	uint64_t misc_after_xsaves;
+	bool uif;		/* TESTUI just before XSAVES */
+	bool restored;		/* the MSRs after XRSTORS equal msr_end */
 };
 static struct cpu_result res[2];
 
@@ -114,6 +125,9 @@ static void handler(struct uintr_frame *f)
 	}
 }
 
+static bool use_xsaves;
+static uint8_t xsave_area[2][4096] __attribute__((aligned(64)));
+
 static const uint32_t msr_idx[6] = {
 	MSR_IA32_UINTR_RR, MSR_IA32_UINTR_HANDLER, MSR_IA32_UINTR_STACKADJUST,
 	MSR_IA32_UINTR_MISC, MSR_IA32_UINTR_PD, MSR_IA32_UINTR_TT,
@@ -137,6 +151,10 @@ static bool setup_cpu(int cpu)
 	bool good = true;
 
 	write_cr4(read_cr4() | X86_CR4_UINTR);
+	if (use_xsaves) {
+		good &= xsave_set_cr4(true) == -1 && xsetbv_safe(0, 3) == -1 &&
+			wrmsr_safe(MSR_IA32_XSS, XMASK(XFEATURE_UINTR)) == -1;
+	}
 	clui();
 	for (int i = 1; i < 6; i++)
 		wrmsr(msr_idx[i], msr_want(cpu, i));
@@ -150,8 +168,30 @@ static bool setup_cpu(int cpu)
 
 static void read_msrs(int cpu)
 {
+	struct cpu_result *r = &res[cpu];
+	uint8_t *area = xsave_area[cpu];
+	unsigned off;
+
 	for (int i = 0; i < 6; i++)
-		res[cpu].msr_end[i] = rdmsr(msr_idx[i]);
+		r->msr_end[i] = rdmsr(msr_idx[i]);
+	if (!use_xsaves)
+		return;
+	/*
+	 * Component 14 alone, compacted: HANDLER, STACKADJUST, MISC (UIF in
+	 * bit 63), PD, RR, TT.  XSAVES clears UINV; XRSTORS puts it back.
+	 */
+	r->xss = rdmsr(MSR_IA32_XSS);
+	r->uif = testui();
+	off = xsave_compacted_offset(XCOMP_BV_COMPACTED | XMASK(XFEATURE_UINTR),
+				     XFEATURE_UINTR);
+	r->xsaves_vec = xsaves_safe(area, XMASK(XFEATURE_UINTR));
+	for (int i = 0; i < 6; i++)
+		r->saved[i] = xs_q(area, off + 8 * i);
+	r->misc_after_xsaves = rdmsr(MSR_IA32_UINTR_MISC);
+	r->xrstors_vec = xrstors_safe(area, XMASK(XFEATURE_UINTR));
+	r->restored = true;
+	for (int i = 0; i < 6; i++)
+		r->restored &= rdmsr(msr_idx[i]) == r->msr_end[i];
 }
 
 static unsigned next_uv = 1;
@@ -269,6 +309,9 @@ int main(void)
 		bail_out("CPUID.(7,0):EDX[5] (UINTR) is clear: run with -cpu ...,uintr=on");
 	if (cpu_count() < 2)
 		bail_out("needs 2 CPUs, have %d", cpu_count());
+	use_xsaves = arg_get("xsaves") && arg_flag("xsaves", 0);
+	if (use_xsaves && !(cpuid_count(0xd, 1).a & CPUID_D_1_EAX_XSAVES))
+		bail_out("xsaves=1 needs XSAVES: run with -cpu ...,xsaves=on");
 	s = arg_get("idle");
 	if (s) {
 		unsigned idle = 0;
@@ -384,6 +427,26 @@ int main(void)
 		   "CPU %d at the end: HANDLER %#lx STACKADJUST %#lx MISC %#lx PD %#lx TT %#lx as written, UIRR %#lx == 0",
 		   cpu, res[cpu].msr_end[1], res[cpu].msr_end[2], res[cpu].msr_end[3],
 		   res[cpu].msr_end[4], res[cpu].msr_end[5], res[cpu].msr_end[0]);
+	}
+	for (int cpu = 0; use_xsaves && cpu < 2; cpu++) {
+		struct cpu_result *r = &res[cpu];
+		/* XSAVE order: HANDLER STACKADJUST MISC PD RR TT; MSR order: RR first */
+		static const int from_msr[6] = { 1, 2, 3, 4, 0, 5 };
+		bool same = true;
+
+		for (int i = 0; i < 6; i++)
+			same &= r->saved[i] == (i == 2 ? r->msr_end[3] | (uint64_t)r->uif << 63
+						       : r->msr_end[from_msr[i]]);
+		ok(r->xss == XMASK(XFEATURE_UINTR),
+		   "CPU %d at the end: IA32_XSS = %#lx as written before the migrations, got %#lx",
+		   cpu, (unsigned long)XMASK(XFEATURE_UINTR), r->xss);
+		ok(r->xsaves_vec == -1 && same &&
+		   (r->misc_after_xsaves >> 32 & 0xff) == 0,
+		   "CPU %d at the end: XSAVES of component 14 holds the migrated MSRs with UIF %d in bit 63 (MISC qword %#lx) and then clears UINV (MISC MSR %#lx), vector %d",
+		   cpu, r->uif, r->saved[2], r->misc_after_xsaves, r->xsaves_vec);
+		ok(r->xrstors_vec == -1 && r->restored,
+		   "CPU %d at the end: XRSTORS of that area brings back every MSR, UINV included (vector %d)",
+		   cpu, r->xrstors_vec);
 	}
 	ok(elapsed_ms >= seconds * 1000,
 	   "the run lasted %u ms of guest time (want >= %u)", elapsed_ms, seconds * 1000);

@@ -68,31 +68,9 @@ static const struct umsr *const PD = &umsrs[4];
 static const struct umsr *const TT = &umsrs[5];
 
 /* Address values for the enumerated linear-address width. */
-static struct {
-	int bits;		/* 48 or 57 */
-	uint64_t lo_max;	/* highest canonical lower-half value, 256-aligned */
-	uint64_t hi_min;	/* lowest canonical upper-half value */
-	uint64_t above_lo;	/* lo_max + 256: first non-canonical */
-	uint64_t below_hi;	/* hi_min - 256: last non-canonical */
-} canon;
+static struct canon_bounds canon;
 
 /* ---- instruction wrappers that report the exception vector (-1: none) */
-
-static int rdmsr_safe(uint32_t index, uint64_t *val)
-{
-	uint32_t lo = 0xdeadbeef, hi = 0xdeadbeef;
-
-	asm volatile(ASM_TRY("1f") "rdmsr\n1:"
-		     : "+a"(lo), "+d"(hi) : "c"(index) : "memory");
-	*val = lo | (uint64_t)hi << 32;
-	return last_fault()->vector;
-}
-
-static int wrmsr_safe(uint32_t index, uint64_t val)
-{
-	return asm_safe("wrmsr", "c"(index), "a"((uint32_t)val),
-			"d"((uint32_t)(val >> 32)));
-}
 
 static int write_cr4_safe(uint64_t v)
 {
@@ -552,11 +530,7 @@ int main(void)
 	if (has_uintr != want_uintr || has_la57 != want_la57)
 		return tap_done();
 
-	canon.bits = has_la57 ? 57 : 48;
-	canon.lo_max = (1ul << (canon.bits - 1)) - 0x100;
-	canon.hi_min = ~0ul << (canon.bits - 1);
-	canon.above_lo = 1ul << (canon.bits - 1);
-	canon.below_hi = canon.hi_min - 0x100;
+	canon = canon_bounds(has_la57);
 
 	if (!has_uintr) {
 		struct absent_ap a = { 0 };
