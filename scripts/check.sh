@@ -23,6 +23,8 @@ suites=(
     "uintrctl-qmp make --no-print-directory -C $top/uintrctl O=$build/uintrctl check-qemu"
     "uintrctl-libvirt make --no-print-directory -C $top/uintrctl O=$build/uintrctl check-libvirt"
     "e2e          $top/tests/e2e/cpuid-feature.sh"
+    "model-consistency $top/tests/e2e/model-consistency.sh"
+    "e2e-model    $top/tests/e2e/cpu-model.sh"
     "migration    env OUT=$logs/migration $top/tests/migration/uintr-migrate.sh"
     "linux        $top/tests/linux/run.sh $build/linux"
     "libvirt      $top/scripts/build-libvirt.sh"

@@ -2,8 +2,9 @@
 # The main job: a UINTR guest under a private libvirtd, checked by uintrctl.
 #
 # 1. start a private session-mode libvirtd whose cpu_map has the series;
-# 2. define and start (paused) a 2-vCPU domain that requires uintr;
-# 3. uintrctl cpuid: each vCPU has uintr, as the domain XML asked;
+# 2. define and start (paused) a 2-vCPU domain on the SapphireRapids-UINTR
+#    CPU model (fallback forbidden, check full);
+# 3. uintrctl cpuid: each vCPU has uintr, as the model says;
 # 4. resume: the guest, on both vCPUs in ring 3, sends user interrupts back
 #    and forth with SENDUIPI and reports what arrived (TAP);
 # 5. tear everything down.  Exit status 0 only if every step worked.
@@ -26,7 +27,7 @@ echo "URI: $LIBVIRTD_URI"
 
 cp "$GUEST_BUILD/uintr_pingpong.flat" "$dir/"
 domain_xml uintr-demo "$dir/uintr_pingpong.flat" "uintr=1 rounds=20000" 2 \
-    "<feature policy='require' name='uintr'/>" "$dir/serial.log" > "$dir/uintr-demo.xml"
+    "" "$dir/serial.log" SapphireRapids-UINTR > "$dir/uintr-demo.xml"
 step "virsh define: the domain's <cpu>"
 sed -n '/<cpu /,/<\/cpu>/p' "$dir/uintr-demo.xml"
 lv define "$dir/uintr-demo.xml" || die "virsh define"

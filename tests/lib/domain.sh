@@ -1,14 +1,20 @@
 # Domain XML for the guest test kernels (sourced, bash).
 #
-#   domain_xml NAME KERNEL CMDLINE VCPUS CPU_FEATURES_XML SERIAL_FILE
+#   domain_xml NAME KERNEL CMDLINE VCPUS CPU_FEATURES_XML SERIAL_FILE [MODEL]
 #
 # A q35 TCG domain that boots a tests/guest image with -kernel.  The CPU is
-# qemu64 with check='full': under TCG libvirt's default (check='none')
-# would silently drop a required feature QEMU filters.  qemu64 needs
-# hypervisor and lahf_lm spelled out for check='full' to pass.  The guest
-# ends through isa-debug-exit, which libvirt has no element for.
+# MODEL (default qemu64) with fallback='forbid' and check='full': under TCG
+# libvirt's default (check='none') would silently drop a required feature
+# QEMU filters.  qemu64 needs hypervisor and lahf_lm spelled out for
+# check='full' to pass; SapphireRapids-UINTR needs nothing.  The guest ends
+# through isa-debug-exit, which libvirt has no element for.
 
 domain_xml() {
+    local model=${7:-qemu64} extra=
+    if [ "$model" = qemu64 ]; then
+        extra="<feature policy='require' name='hypervisor'/>
+    <feature policy='require' name='lahf_lm'/>"
+    fi
     cat <<XML
 <domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
   <name>$1</name>
@@ -20,9 +26,8 @@ domain_xml() {
     <cmdline>$3</cmdline>
   </os>
   <cpu mode='custom' match='exact' check='full'>
-    <model fallback='forbid'>qemu64</model>
-    <feature policy='require' name='hypervisor'/>
-    <feature policy='require' name='lahf_lm'/>
+    <model fallback='forbid'>$model</model>
+    $extra
     $5
   </cpu>
   <on_poweroff>destroy</on_poweroff>
