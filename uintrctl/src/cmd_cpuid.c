@@ -6,11 +6,14 @@
  *
  * query-cpus-fast lists the vCPUs; qom-get of each vCPU's "uintr"
  * property says whether the bit is set, and its "feature-words" give
- * the raw CPUID word as a cross-check.
+ * the raw CPUID word as a cross-check.  What the domain XML asks is the
+ * policy of its <feature name='uintr'>, or without one what its CPU
+ * model includes (cpumodel.h).
  */
 #include <stdlib.h>
 
 #include "cpuid.h"
+#include "cpumodel.h"
 #include "domxml.h"
 #include "errors.h"
 #include "output.h"
@@ -23,7 +26,8 @@ const char cmd_cpuid_synopsis[] =
     "--qmp SOCKET cpuid";
 const char cmd_cpuid_summary[] =
     "show whether each vCPU has uintr (CPUID.7.0:EDX[5]) on, and check\n"
-    "that against the domain XML's policy and --expect";
+    "that against the domain XML (the uintr <feature> policy, or else what\n"
+    "its CPU model includes) and --expect";
 
 static json_object *json_string_or_null(const char *s)
 {
@@ -73,9 +77,29 @@ static void print_header(UintrctlOptions *opts, const char *domain,
                  cpuid_expect_name(opts->expect));
         return;
     }
-    if (!dom->policy)
-        policy = g_strdup("none (not requested)");
-    else if (dom->policy_defaulted)
+    if (!dom->policy) {
+        switch (dom->model_feature) {
+        case DOMXML_MODEL_INCLUDES:
+        case DOMXML_MODEL_LACKS:
+            policy = g_strdup_printf(
+                "none, from CPU model %s (libvirt: %s uintr): expect %s",
+                dom->cpu_model,
+                dom->model_feature == DOMXML_MODEL_INCLUDES
+                    ? "includes" : "does not include",
+                dom->model_feature == DOMXML_MODEL_INCLUDES ? "on" : "off");
+            break;
+        case DOMXML_MODEL_UNKNOWN:
+            policy = g_strdup_printf(
+                "none (not requested); cannot tell whether CPU model %s "
+                "includes uintr (%s): nothing expected",
+                or_dash(dom->cpu_model), or_dash(dom->model_error));
+            break;
+        case DOMXML_MODEL_NOT_ASKED:
+        default:
+            policy = g_strdup("none (not requested)");
+            break;
+        }
+    } else if (dom->policy_defaulted)
         policy = g_strdup_printf("%s (default)", dom->policy);
     else
         policy = g_strdup(dom->policy);
@@ -96,6 +120,7 @@ static json_object *build_document(UintrctlOptions *opts, const char *domain,
     json_object *src = json_object_new_object();
     json_object *uintr = json_object_new_object();
     json_object *res = json_object_new_object();
+    json_object *model = NULL;
 
     if (dom) {
         json_object *cpu = NULL;
@@ -119,6 +144,18 @@ static json_object *build_document(UintrctlOptions *opts, const char *domain,
                                json_object_new_boolean(dom->policy_defaulted));
         json_object_object_add(uintr, "requested", json_object_new_string(
                                    domxml_request_name(dom->request)));
+        if (dom->model_feature != DOMXML_MODEL_NOT_ASKED) {
+            model = json_object_new_object();
+            json_object_object_add(model, "name",
+                                   json_string_or_null(dom->cpu_model));
+            json_object_object_add(model, "includes",
+                dom->model_feature == DOMXML_MODEL_UNKNOWN
+                    ? NULL
+                    : json_object_new_boolean(dom->model_feature ==
+                                              DOMXML_MODEL_INCLUDES));
+            json_object_object_add(model, "error",
+                                   json_string_or_null(dom->model_error));
+        }
     } else {
         json_object_object_add(src, "type", json_object_new_string("qmp"));
         json_object_object_add(src, "socket",
@@ -129,6 +166,10 @@ static json_object *build_document(UintrctlOptions *opts, const char *domain,
                                cpuid_expect_name(opts->expect)));
     json_object_object_add(uintr, "expected", json_object_new_string(
                                cpuid_expect_name(v->expected)));
+    json_object_object_add(uintr, "expected-from", json_object_new_string(
+                               cpuid_expect_from_name(v->expected_from)));
+    if (dom)
+        json_object_object_add(uintr, "model", model);
     json_object_object_add(doc, "uintr", uintr);
     json_object_object_add(doc, "vcpus", vcpus_to_json(vcpus));
     json_object_object_add(res, "ok", json_object_new_boolean(v->exit_code == 0));
@@ -214,6 +255,9 @@ static int cpuid_libvirt(UintrctlOptions *opts, const char *name)
                        "cannot tell whether domain '%s' is running", name);
     else
         t = qmp_libvirt_open(dom, &err);
+    /* no <feature name='uintr'>: what does the CPU model say? */
+    if (t)
+        cpumodel_expand(conn, &info, UINTR_PROPERTY);
     if (!t)
         rc = out_error(opts->out, err);
     else

@@ -220,6 +220,40 @@ const char *cpuid_expect_name(CpuidExpect e)
     return "unknown";
 }
 
+const char *cpuid_expect_from_name(CpuidExpectFrom f)
+{
+    switch (f) {
+    case CPUID_FROM_NONE: return "none";
+    case CPUID_FROM_EXPECT: return "expect";
+    case CPUID_FROM_FEATURE: return "feature";
+    case CPUID_FROM_MODEL: return "model";
+    }
+    return "unknown";
+}
+
+CpuidExpect cpuid_dom_expect(const DomCpuInfo *dom, CpuidExpectFrom *from)
+{
+    CpuidExpect e = CPUID_EXPECT_NONE;
+    CpuidExpectFrom f = CPUID_FROM_NONE;
+
+    if (dom->request != DOMXML_FEATURE_ABSENT) {
+        f = CPUID_FROM_FEATURE;
+        if (dom->request == DOMXML_FEATURE_ON)
+            e = CPUID_EXPECT_ON;
+        else if (dom->request == DOMXML_FEATURE_OFF)
+            e = CPUID_EXPECT_OFF;
+    } else {
+        f = CPUID_FROM_MODEL;
+        if (dom->model_feature == DOMXML_MODEL_INCLUDES)
+            e = CPUID_EXPECT_ON;
+        else if (dom->model_feature == DOMXML_MODEL_LACKS)
+            e = CPUID_EXPECT_OFF;
+    }
+    if (from)
+        *from = e == CPUID_EXPECT_NONE ? CPUID_FROM_NONE : f;
+    return e;
+}
+
 static gboolean check_expect(GPtrArray *vcpus, CpuidExpect e,
                              const char *source, CpuidVerdict *v)
 {
@@ -245,11 +279,14 @@ void cpuid_verdict(GPtrArray *vcpus, const DomCpuInfo *dom,
 {
     g_autofree char *xml_source = NULL;
     CpuidExpect xml_expect = CPUID_EXPECT_NONE;
+    CpuidExpectFrom xml_from = CPUID_FROM_NONE;
     VcpuState *first;
 
     memset(v, 0, sizeof(*v));
     v->exit_code = UINTRCTL_EXIT_OK;
     v->expected = cli_expect;
+    v->expected_from = cli_expect != CPUID_EXPECT_NONE ? CPUID_FROM_EXPECT
+                                                       : CPUID_FROM_NONE;
     g_return_if_fail(vcpus && vcpus->len > 0);
     first = vcpus->pdata[0];
 
@@ -278,16 +315,24 @@ void cpuid_verdict(GPtrArray *vcpus, const DomCpuInfo *dom,
         }
     }
     if (dom) {
-        if (dom->request == DOMXML_FEATURE_ON)
-            xml_expect = CPUID_EXPECT_ON;
-        else if (dom->request == DOMXML_FEATURE_OFF)
-            xml_expect = CPUID_EXPECT_OFF;
-        xml_source = g_strdup_printf("the domain XML (policy='%s')",
-                                     dom->policy ? dom->policy : "");
-        if (cli_expect == CPUID_EXPECT_NONE)
+        xml_expect = cpuid_dom_expect(dom, &xml_from);
+        if (xml_from == CPUID_FROM_MODEL)
+            xml_source = g_strdup_printf(
+                "the domain XML's CPU model '%s' (which %s uintr; the XML "
+                "has no <feature name='uintr'>)", dom->cpu_model,
+                xml_expect == CPUID_EXPECT_ON ? "includes"
+                                              : "does not include");
+        else
+            xml_source = g_strdup_printf("the domain XML (policy='%s')",
+                                         dom->policy ? dom->policy : "");
+        if (cli_expect == CPUID_EXPECT_NONE) {
             v->expected = xml_expect;
+            v->expected_from = xml_from;
+        }
         if (!check_expect(vcpus, xml_expect, xml_source, v)) {
-            v->expected = xml_expect; /* the one that failed */
+            /* the one that failed */
+            v->expected = xml_expect;
+            v->expected_from = xml_from;
             return;
         }
     }

@@ -48,19 +48,37 @@ GPtrArray *cpuid_parse_cpus(json_object *ret, GError **err);
 CpuidBit cpuid_feature_words_bit(json_object *words, int eax, int ecx,
                                  const char *reg, int bit);
 
+/* Where an expectation comes from. */
+typedef enum {
+    CPUID_FROM_NONE = 0, /* nothing expected                             */
+    CPUID_FROM_EXPECT,   /* --expect                                     */
+    CPUID_FROM_FEATURE,  /* the XML's <feature name='uintr' policy=...>  */
+    CPUID_FROM_MODEL,    /* the XML's CPU model, expanded by libvirt     */
+} CpuidExpectFrom;
+
+/* What the domain XML asks: the policy of its <feature> element if it
+ * has one (require/force: on, disable/forbid: off, optional: none), else
+ * what its CPU model contains (dom->model_feature: includes: on, lacks:
+ * off, unknown or not asked: none).  *@from says which (CPUID_FROM_NONE
+ * when nothing is expected). */
+CpuidExpect cpuid_dom_expect(const DomCpuInfo *dom, CpuidExpectFrom *from);
+
 typedef struct {
     int exit_code;        /* UINTRCTL_EXIT_OK or UINTRCTL_EXIT_MISMATCH */
     CpuidExpect expected; /* the expectation that was applied */
+    CpuidExpectFrom expected_from; /* where it came from */
     char *message;        /* one sentence saying why */
 } CpuidVerdict;
 
 /* Decide: every vCPU must agree with the others and with its own CPUID
- * word; the XML request (@dom may be NULL) and @cli_expect, where set,
- * must match. */
+ * word; what the XML asks (cpuid_dom_expect; @dom may be NULL) and
+ * @cli_expect, where set, must match. */
 void cpuid_verdict(GPtrArray *vcpus, const DomCpuInfo *dom,
                    CpuidExpect cli_expect, CpuidVerdict *v);
 void cpuid_verdict_clear(CpuidVerdict *v);
 
 const char *cpuid_expect_name(CpuidExpect e);  /* "none", "on", "off" */
+/* "none", "expect", "feature", "model" */
+const char *cpuid_expect_from_name(CpuidExpectFrom f);
 
 #endif

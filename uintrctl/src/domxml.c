@@ -39,26 +39,33 @@ static const struct {
     { "optional", DOMXML_FEATURE_OPTIONAL },
 };
 
-int domxml_parse(const char *xml, const char *feature, DomCpuInfo *info,
-                 GError **err)
+gboolean domxml_policy_request(const char *policy, DomxmlRequest *request)
 {
-    xmlParserCtxtPtr pctx = NULL;
-    xmlDocPtr doc = NULL;
-    xmlXPathContextPtr ctx = NULL;
-    xmlXPathObjectPtr nodes = NULL;
-    xmlNodePtr root;
-    int ret = -1;
+    for (size_t i = 0; i < G_N_ELEMENTS(policies); i++) {
+        if (strcmp(policy, policies[i].policy) == 0) {
+            *request = policies[i].request;
+            return TRUE;
+        }
+    }
+    return FALSE;
+}
 
-    memset(info, 0, sizeof(*info));
+xmlDocPtr domxml_read(const char *xml, const char *what, const char *root,
+                      GError **err)
+{
+    xmlParserCtxtPtr pctx;
+    xmlDocPtr doc;
+    xmlNodePtr r;
+
     xmlSetStructuredErrorFunc(NULL, (xmlStructuredErrorFunc)silent_structured);
     pctx = xmlNewParserCtxt();
     if (!pctx) {
         g_set_error(err, UINTRCTL_ERROR, UINTRCTL_EXIT_FAILURE,
                     "cannot allocate an XML parser");
-        goto out;
+        return NULL;
     }
     doc = xmlCtxtReadMemory(pctx, xml, (int)MIN(strlen(xml), (size_t)G_MAXINT),
-                            "domain.xml", NULL,
+                            root, NULL,
                             XML_PARSE_NONET | XML_PARSE_NOERROR |
                             XML_PARSE_NOWARNING);
     if (!doc) {
@@ -67,17 +74,34 @@ int domxml_parse(const char *xml, const char *feature, DomCpuInfo *info,
                                                         : "unknown error");
 
         g_set_error(err, UINTRCTL_ERROR, UINTRCTL_EXIT_PROTOCOL,
-                    "malformed domain XML (line %d): %s", e ? e->line : 0,
+                    "malformed %s (line %d): %s", what, e ? e->line : 0,
                     g_strstrip(msg));
-        goto out;
+        xmlFreeParserCtxt(pctx);
+        return NULL;
     }
-    root = xmlDocGetRootElement(doc);
-    if (!root || strcmp((const char *)root->name, "domain") != 0) {
+    xmlFreeParserCtxt(pctx);
+    r = xmlDocGetRootElement(doc);
+    if (!r || strcmp((const char *)r->name, root) != 0) {
         g_set_error(err, UINTRCTL_ERROR, UINTRCTL_EXIT_PROTOCOL,
-                    "malformed domain XML: root element is <%s>, not "
-                    "<domain>", root ? (const char *)root->name : "(none)");
-        goto out;
+                    "malformed %s: root element is <%s>, not <%s>", what,
+                    r ? (const char *)r->name : "(none)", root);
+        xmlFreeDoc(doc);
+        return NULL;
     }
+    return doc;
+}
+
+int domxml_parse(const char *xml, const char *feature, DomCpuInfo *info,
+                 GError **err)
+{
+    xmlDocPtr doc = NULL;
+    xmlXPathContextPtr ctx = NULL;
+    xmlXPathObjectPtr nodes = NULL;
+    int ret = -1;
+
+    memset(info, 0, sizeof(*info));
+    if (!(doc = domxml_read(xml, "domain XML", "domain", err)))
+        goto out;
     ctx = xmlXPathNewContext(doc);
     if (!ctx) {
         g_set_error(err, UINTRCTL_ERROR, UINTRCTL_EXIT_FAILURE,
@@ -96,6 +120,8 @@ int domxml_parse(const char *xml, const char *feature, DomCpuInfo *info,
     info->cpu_match = xpath_string(ctx, "string(/domain/cpu/@match)");
     info->cpu_check = xpath_string(ctx, "string(/domain/cpu/@check)");
     info->cpu_model = xpath_string(ctx, "string(/domain/cpu/model)");
+    info->cpu_vendor = xpath_string(ctx, "string(/domain/cpu/vendor)");
+    info->arch = xpath_string(ctx, "string(/domain/os/type/@arch)");
 
     nodes = xmlXPathEvalExpression(
         BAD_CAST "/domain/cpu/feature[@name=$feature]", ctx);
@@ -113,7 +139,6 @@ int domxml_parse(const char *xml, const char *feature, DomCpuInfo *info,
     if (nodes->nodesetval && nodes->nodesetval->nodeNr == 1) {
         xmlChar *p = xmlGetProp(nodes->nodesetval->nodeTab[0],
                                 BAD_CAST "policy");
-        gboolean known = FALSE;
 
         if (p) {
             info->policy = g_strdup((const char *)p);
@@ -123,13 +148,7 @@ int domxml_parse(const char *xml, const char *feature, DomCpuInfo *info,
             info->policy = g_strdup("require");
             info->policy_defaulted = TRUE;
         }
-        for (size_t i = 0; i < G_N_ELEMENTS(policies); i++) {
-            if (strcmp(info->policy, policies[i].policy) == 0) {
-                info->request = policies[i].request;
-                known = TRUE;
-            }
-        }
-        if (!known) {
+        if (!domxml_policy_request(info->policy, &info->request)) {
             g_set_error(err, UINTRCTL_ERROR, UINTRCTL_EXIT_PROTOCOL,
                         "malformed domain XML: unknown policy '%s' for CPU "
                         "feature '%s' (expected require, force, optional, "
@@ -142,7 +161,6 @@ out:
     xmlXPathFreeObject(nodes);
     xmlXPathFreeContext(ctx);
     xmlFreeDoc(doc);
-    xmlFreeParserCtxt(pctx);
     if (ret < 0)
         domxml_clear(info);
     return ret;
@@ -155,6 +173,9 @@ void domxml_clear(DomCpuInfo *info)
     g_clear_pointer(&info->cpu_match, g_free);
     g_clear_pointer(&info->cpu_check, g_free);
     g_clear_pointer(&info->cpu_model, g_free);
+    g_clear_pointer(&info->cpu_vendor, g_free);
+    g_clear_pointer(&info->arch, g_free);
+    g_clear_pointer(&info->model_error, g_free);
     g_clear_pointer(&info->policy, g_free);
     memset(info, 0, sizeof(*info));
 }

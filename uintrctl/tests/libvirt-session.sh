@@ -7,8 +7,9 @@
 # domains, starts them paused and runs "uintrctl -c URI cpuid".  This checks
 # the libvirt path end to end: virDomainQemuMonitorCommand, QMP error replies
 # that libvirt returns with success, the domain XML's uintr policy (which
-# the cpu_map of the libvirt series knows), and the exit codes 0, 1, 3, 6
-# and 7.
+# the cpu_map of the libvirt series knows), without one what the CPU model
+# includes (SapphireRapids-UINTR: on, qemu64: off, an unknown model:
+# nothing; virConnectBaselineCPU), and the exit codes 0, 1, 3, 6 and 7.
 #
 #   CPU_MAP=...     cpu_map with the libvirt series (make cpu-map; required)
 #   QEMU=...        patched qemu-system-x86_64 (required)
@@ -187,7 +188,7 @@ if define_domain pon "$QEMU" 2 "$(cpu_with require)" "" &&
     expect_rc xml-inactive-forbid-mismatch-exit-1 1 -c "$URI" --inactive cpuid pon
     expect_grep xml-mismatch-message err "^uintrctl: mismatch: the domain XML \\(policy='forbid'\\) asks for uintr off but vCPU 0 has it enabled$"
     expect_rc xml-inactive-json 1 -c "$URI" --inactive --json cpuid pon
-    expect_grep xml-inactive-json-doc out '"uintr":\{"policy":"forbid","policy-defaulted":false,"requested":"off","expect":"none","expected":"off"\}'
+    expect_grep xml-inactive-json-doc out '"uintr":\{"policy":"forbid","policy-defaulted":false,"requested":"off","expect":"none","expected":"off","expected-from":"feature","model":null\}'
     lv destroy pon >/dev/null
 else
     bad xml-require-start "could not define/start domain pon"
@@ -197,8 +198,9 @@ fi
 # on.  Once QEMU runs, libvirt reads the vCPUs' features back into the live
 # XML (check='full', uintr required), so the live view agrees with the
 # vCPUs; the persistent config, which uintrctl reads with --inactive, still
-# did not ask.  uintrctl must then report the policy as not requested, the
-# vCPUs as they are, and no mismatch unless --expect says otherwise.
+# did not ask, and its model qemu64 does not include uintr (libvirt says
+# so through virConnectBaselineCPU): uintrctl expects off, from the model,
+# and reports the mismatch.
 if define_domain pglobal "$QEMU" 2 "$(cpu_with)" "$UINTR_GLOBAL" &&
    lv start --paused pglobal >/dev/null; then
     expect_cpu_arg global-cmdline pglobal 'qemu64'
@@ -206,25 +208,30 @@ if define_domain pglobal "$QEMU" 2 "$(cpu_with)" "$UINTR_GLOBAL" &&
     expect_rc global-exit-0 0 -c "$URI" cpuid pglobal
     expect_grep global-live-header out "^domain pglobal \($URI_RE\): cpu mode=custom model=qemu64 check=full, uintr policy=require$"
     expect_count global-enabled out '^[01] +/machine/[^ ]+ +enabled +1$' 2
-    expect_rc global-inactive-exit-0 0 -c "$URI" --inactive cpuid pglobal
-    expect_grep global-inactive-header out "^domain pglobal \($URI_RE\): cpu mode=custom model=qemu64 check=none, uintr policy=none \(not requested\)$"
+    expect_rc global-inactive-model-exit-1 1 -c "$URI" --inactive cpuid pglobal
+    expect_grep global-inactive-header out "^domain pglobal \($URI_RE\): cpu mode=custom model=qemu64 check=none, uintr policy=none, from CPU model qemu64 \(libvirt: does not include uintr\): expect off$"
     expect_count global-inactive-enabled out '^[01] +/machine/[^ ]+ +enabled +1$' 2
+    expect_grep global-inactive-model-message err "^uintrctl: mismatch: the domain XML's CPU model 'qemu64' \(which does not include uintr; the XML has no <feature name='uintr'>\) asks for uintr off but vCPU 0 has it enabled$"
     expect_rc global-inactive-expect-off-exit-1 1 -c "$URI" --inactive --expect off cpuid pglobal
     expect_grep global-inactive-expect-off-message err "^uintrctl: mismatch: "
-    expect_rc global-inactive-expect-on-exit-0 0 -c "$URI" --inactive --expect on cpuid pglobal
-    expect_rc global-inactive-json 0 -c "$URI" --inactive --json cpuid pglobal
-    expect_grep global-inactive-json-doc out '"xml":"inactive"\}.*"uintr":\{"policy":null,.*"result":\{"ok":true,"code":0,'
+    expect_rc global-inactive-expect-on-exit-1 1 -c "$URI" --inactive --expect on cpuid pglobal
+    expect_grep global-inactive-expect-on-message err "^uintrctl: mismatch: the domain XML's CPU model 'qemu64' "
+    expect_rc global-inactive-json 1 -c "$URI" --inactive --json cpuid pglobal
+    expect_grep global-inactive-json-doc out '"xml":"inactive"\}.*"uintr":\{"policy":null,"policy-defaulted":false,"requested":"absent","expect":"none","expected":"off","expected-from":"model","model":\{"name":"qemu64","includes":false,"error":null\}\}.*"result":\{"ok":false,"code":1,'
     lv destroy pglobal >/dev/null
 else
     bad global-start "could not define/start domain pglobal"
 fi
 
-# Neither the XML nor the command line: off.
+# Neither the XML nor the command line: off, which the model qemu64 says
+# too.
 if define_domain poff "$QEMU" 1 "$(cpu_with)" "" &&
    lv start --paused poff >/dev/null; then
     expect_rc patched-off-exit-0 0 -c "$URI" cpuid poff
-    expect_grep patched-off-header out "check=full, uintr policy=none \(not requested\)$"
+    expect_grep patched-off-header out "check=full, uintr policy=none, from CPU model qemu64 \(libvirt: does not include uintr\): expect off$"
     expect_count patched-off-disabled out '^0 +/machine/[^ ]+ +disabled +0$' 1
+    expect_rc patched-off-json 0 -c "$URI" --json cpuid poff
+    expect_grep patched-off-json-doc out '"requested":"absent","expect":"none","expected":"off","expected-from":"model","model":\{"name":"qemu64","includes":false,"error":null\}\}'
     expect_rc patched-off-expect-on-exit-1 1 -c "$URI" --expect on cpuid poff
     lv destroy poff >/dev/null
 else
@@ -242,6 +249,83 @@ if define_domain pdis "$QEMU" 1 "$(cpu_with disable)" "" &&
     lv destroy pdis >/dev/null
 else
     bad xml-disable-start "could not define/start domain pdis"
+fi
+
+# --- the CPU model decides when the XML has no uintr <feature> ---
+# SapphireRapids-UINTR (the series' cpu_map) includes uintr: libvirt passes
+# -cpu SapphireRapids-UINTR alone, and uintrctl learns from libvirt
+# (virConnectBaselineCPU) that the model means uintr on.
+model_cpu() { # MODEL [POLICY]: <cpu> on MODEL, check='full', fallback forbidden
+    local feature=
+    [ -z "${2:-}" ] || feature="<feature policy='$2' name='uintr'/>"
+    echo "<cpu mode='custom' match='exact' check='full'><model fallback='forbid'>$1</model>$feature</cpu>"
+}
+MODEL_ON_HEADER="uintr policy=none, from CPU model SapphireRapids-UINTR \(libvirt: includes uintr\): expect on$"
+if define_domain pmodel "$QEMU" 2 "$(model_cpu SapphireRapids-UINTR)" "" &&
+   lv start --paused pmodel >/dev/null; then
+    expect_cpu_arg model-cmdline pmodel 'SapphireRapids-UINTR'
+    expect_rc model-exit-0 0 -c "$URI" cpuid pmodel
+    expect_grep model-header out "^domain pmodel \($URI_RE\): cpu mode=custom model=SapphireRapids-UINTR check=full, $MODEL_ON_HEADER"
+    expect_count model-enabled out '^[01] +/machine/[^ ]+ +enabled +1$' 2
+    expect_rc model-json 0 -c "$URI" --json cpuid pmodel
+    expect_grep model-json-doc out '"uintr":\{"policy":null,"policy-defaulted":false,"requested":"absent","expect":"none","expected":"on","expected-from":"model","model":\{"name":"SapphireRapids-UINTR","includes":true,"error":null\}\}'
+    expect_grep model-json-result out '"result":\{"ok":true,"code":0,"name":"ok","message":"uintr is enabled on all 2 vCPUs, as expected"\}'
+    expect_rc model-inactive-exit-0 0 -c "$URI" --inactive cpuid pmodel
+    expect_grep model-inactive-header out "$MODEL_ON_HEADER"
+    # must fail: the operator expects off where the model means on
+    expect_rc model-expect-off-exit-1 1 -c "$URI" --expect off cpuid pmodel
+    expect_grep model-expect-off-message err "^uintrctl: mismatch: --expect asks for uintr off but vCPU 0 has it enabled$"
+    expect_rc model-expect-off-json 1 -c "$URI" --json --expect off cpuid pmodel
+    expect_grep model-expect-off-json-doc out '"expect":"off","expected":"off","expected-from":"expect","model":\{"name":"SapphireRapids-UINTR","includes":true,"error":null\}\}.*"result":\{"ok":false,"code":1,'
+    # a persistent config whose model libvirt does not know: the model
+    # cannot be expanded; uintrctl says so and expects nothing from it
+    lv dumpxml --inactive pmodel |
+        sed "s/>SapphireRapids-UINTR</>NoSuchModel</" >"$DIR/pmodel2.xml"
+    if lv define "$DIR/pmodel2.xml" >/dev/null; then
+        expect_rc model-unknown-exit-0 0 -c "$URI" --inactive cpuid pmodel
+        expect_grep model-unknown-header out "model=NoSuchModel check=full, uintr policy=none \(not requested\); cannot tell whether CPU model NoSuchModel includes uintr \(virConnectBaselineCPU failed: .*NoSuchModel.*\): nothing expected$"
+        expect_count model-unknown-enabled out '^[01] +/machine/[^ ]+ +enabled +1$' 2
+        expect_rc model-unknown-json 0 -c "$URI" --inactive --json cpuid pmodel
+        expect_grep model-unknown-json-doc out '"expected":"none","expected-from":"none","model":\{"name":"NoSuchModel","includes":null,"error":"virConnectBaselineCPU failed: [^"]*NoSuchModel[^"]*"\}\}'
+        expect_rc model-unknown-expect-off-exit-1 1 -c "$URI" --inactive --expect off cpuid pmodel
+    else
+        bad model-unknown-define "virsh define with model NoSuchModel failed"
+    fi
+    lv destroy pmodel >/dev/null
+else
+    bad model-start "could not define/start domain pmodel"
+fi
+
+# An explicit policy wins over the model: disable on SapphireRapids-UINTR.
+if define_domain pmodeldis "$QEMU" 1 "$(model_cpu SapphireRapids-UINTR disable)" "" &&
+   lv start --paused pmodeldis >/dev/null; then
+    expect_cpu_arg model-disable-cmdline pmodeldis 'SapphireRapids-UINTR,uintr=off'
+    expect_rc model-disable-exit-0 0 -c "$URI" cpuid pmodeldis
+    expect_grep model-disable-header out "model=SapphireRapids-UINTR check=full, uintr policy=disable$"
+    expect_count model-disable-disabled out '^0 +/machine/[^ ]+ +disabled +0$' 1
+    expect_rc model-disable-json 0 -c "$URI" --json cpuid pmodeldis
+    expect_grep model-disable-json-doc out '"requested":"off","expect":"none","expected":"off","expected-from":"feature","model":null\}'
+    expect_rc model-disable-expect-on-exit-1 1 -c "$URI" --expect on cpuid pmodeldis
+    lv destroy pmodeldis >/dev/null
+else
+    bad model-disable-start "could not define/start domain pmodeldis"
+fi
+
+# Behind libvirt's back again: the model says on, -global turns uintr off.
+# The live XML follows the vCPUs (uintr disabled), the persistent config
+# only has the model: with --inactive the model's "on" is not met.
+if define_domain pmodelglobal "$QEMU" 1 "$(model_cpu SapphireRapids-UINTR | sed "s/check='full'/check='none'/")" \
+        "<qemu:arg value='-global'/><qemu:arg value='SapphireRapids-UINTR-x86_64-cpu.uintr=off'/>" &&
+   lv start --paused pmodelglobal >/dev/null; then
+    expect_rc model-global-live-exit-0 0 -c "$URI" cpuid pmodelglobal
+    expect_grep model-global-live-header out "model=SapphireRapids-UINTR check=full, uintr policy=disable$"
+    expect_rc model-global-inactive-exit-1 1 -c "$URI" --inactive cpuid pmodelglobal
+    expect_grep model-global-inactive-header out "check=none, $MODEL_ON_HEADER"
+    expect_count model-global-inactive-disabled out '^0 +/machine/[^ ]+ +disabled +0$' 1
+    expect_grep model-global-inactive-message err "^uintrctl: mismatch: the domain XML's CPU model 'SapphireRapids-UINTR' \(which includes uintr; the XML has no <feature name='uintr'>\) asks for uintr on but vCPU 0 has it disabled$"
+    lv destroy pmodelglobal >/dev/null
+else
+    bad model-global-start "could not define/start domain pmodelglobal"
 fi
 
 finish

@@ -346,6 +346,135 @@ static void verdict_expected_field(void)
     g_ptr_array_unref(v);
 }
 
+/* A domain XML without <feature name='uintr'> on CPU model @model whose
+ * expansion by libvirt gave @m. */
+static int model_verdict(const char *spec, DomxmlModel m, CpuidExpect cli,
+                         CpuidVerdict *out)
+{
+    GPtrArray *v = states(spec);
+    DomCpuInfo dom = { .has_cpu = TRUE, .cpu_mode = "custom",
+                       .cpu_model = "SapphireRapids-UINTR",
+                       .model_feature = m };
+
+    cpuid_verdict(v, &dom, cli, out);
+    g_ptr_array_unref(v);
+    return out->exit_code;
+}
+
+static void verdict_from_model(void)
+{
+    CpuidVerdict out;
+
+    /* the model includes uintr: on is expected */
+    CHECK_INT(model_verdict("EE", DOMXML_MODEL_INCLUDES, CPUID_EXPECT_NONE,
+                            &out), 0);
+    CHECK_INT(out.expected, CPUID_EXPECT_ON);
+    CHECK_INT(out.expected_from, CPUID_FROM_MODEL);
+    CHECK_CONTAINS(out.message, "as expected");
+    cpuid_verdict_clear(&out);
+    CHECK_INT(model_verdict("DD", DOMXML_MODEL_INCLUDES, CPUID_EXPECT_NONE,
+                            &out), 1);
+    CHECK_INT(out.expected, CPUID_EXPECT_ON);
+    CHECK_INT(out.expected_from, CPUID_FROM_MODEL);
+    CHECK_STR(out.message, "the domain XML's CPU model 'SapphireRapids-UINTR' "
+              "(which includes uintr; the XML has no <feature name='uintr'>) "
+              "asks for uintr on but vCPU 0 has it disabled");
+    cpuid_verdict_clear(&out);
+    /* the model lacks it: off is expected */
+    CHECK_INT(model_verdict("D", DOMXML_MODEL_LACKS, CPUID_EXPECT_NONE,
+                            &out), 0);
+    CHECK_INT(out.expected, CPUID_EXPECT_OFF);
+    CHECK_INT(out.expected_from, CPUID_FROM_MODEL);
+    cpuid_verdict_clear(&out);
+    CHECK_INT(model_verdict("EE", DOMXML_MODEL_LACKS, CPUID_EXPECT_NONE,
+                            &out), 1);
+    CHECK_CONTAINS(out.message, "(which does not include uintr; ");
+    CHECK_CONTAINS(out.message, "asks for uintr off but vCPU 0 has it "
+                   "enabled");
+    cpuid_verdict_clear(&out);
+    /* libvirt could not tell, or was not asked: nothing expected */
+    CHECK_INT(model_verdict("EE", DOMXML_MODEL_UNKNOWN, CPUID_EXPECT_NONE,
+                            &out), 0);
+    CHECK_INT(out.expected, CPUID_EXPECT_NONE);
+    CHECK_INT(out.expected_from, CPUID_FROM_NONE);
+    cpuid_verdict_clear(&out);
+    CHECK_INT(model_verdict("DD", DOMXML_MODEL_UNKNOWN, CPUID_EXPECT_NONE,
+                            &out), 0);
+    cpuid_verdict_clear(&out);
+    CHECK_INT(model_verdict("EE", DOMXML_MODEL_NOT_ASKED, CPUID_EXPECT_NONE,
+                            &out), 0);
+    CHECK_INT(out.expected_from, CPUID_FROM_NONE);
+    cpuid_verdict_clear(&out);
+    /* --expect on top: the model is satisfied, --expect is not */
+    CHECK_INT(model_verdict("EE", DOMXML_MODEL_INCLUDES, CPUID_EXPECT_OFF,
+                            &out), 1);
+    CHECK_INT(out.expected, CPUID_EXPECT_OFF);
+    CHECK_INT(out.expected_from, CPUID_FROM_EXPECT);
+    CHECK_STR(out.message, "--expect asks for uintr off but vCPU 0 has it "
+              "enabled");
+    cpuid_verdict_clear(&out);
+    CHECK_INT(model_verdict("EE", DOMXML_MODEL_INCLUDES, CPUID_EXPECT_ON,
+                            &out), 0);
+    CHECK_INT(out.expected_from, CPUID_FROM_EXPECT);
+    cpuid_verdict_clear(&out);
+    /* the model mismatches first, even if --expect agrees */
+    CHECK_INT(model_verdict("DD", DOMXML_MODEL_INCLUDES, CPUID_EXPECT_OFF,
+                            &out), 1);
+    CHECK_INT(out.expected_from, CPUID_FROM_MODEL);
+    cpuid_verdict_clear(&out);
+    /* --expect with a model libvirt could not expand */
+    CHECK_INT(model_verdict("DD", DOMXML_MODEL_UNKNOWN, CPUID_EXPECT_ON,
+                            &out), 1);
+    CHECK_INT(out.expected_from, CPUID_FROM_EXPECT);
+    cpuid_verdict_clear(&out);
+}
+
+static void feature_wins_over_model(void)
+{
+    DomCpuInfo dom = { .has_cpu = TRUE, .cpu_model = "SapphireRapids-UINTR",
+                       .policy = "disable", .request = DOMXML_FEATURE_OFF,
+                       .model_feature = DOMXML_MODEL_INCLUDES };
+    GPtrArray *v = states("E");
+    CpuidExpectFrom from = CPUID_FROM_NONE;
+    CpuidVerdict out;
+
+    CHECK_INT(cpuid_dom_expect(&dom, &from), CPUID_EXPECT_OFF);
+    CHECK_INT(from, CPUID_FROM_FEATURE);
+    cpuid_verdict(v, &dom, CPUID_EXPECT_NONE, &out);
+    CHECK_INT(out.exit_code, 1);
+    CHECK_INT(out.expected, CPUID_EXPECT_OFF);
+    CHECK_INT(out.expected_from, CPUID_FROM_FEATURE);
+    CHECK_CONTAINS(out.message, "the domain XML (policy='disable') asks for "
+                   "uintr off");
+    cpuid_verdict_clear(&out);
+    /* optional: nothing expected, the model notwithstanding */
+    dom.policy = "optional";
+    dom.request = DOMXML_FEATURE_OPTIONAL;
+    CHECK_INT(cpuid_dom_expect(&dom, &from), CPUID_EXPECT_NONE);
+    CHECK_INT(from, CPUID_FROM_NONE);
+    /* require on a model without it */
+    dom.policy = "require";
+    dom.request = DOMXML_FEATURE_ON;
+    dom.model_feature = DOMXML_MODEL_LACKS;
+    CHECK_INT(cpuid_dom_expect(&dom, &from), CPUID_EXPECT_ON);
+    CHECK_INT(from, CPUID_FROM_FEATURE);
+    /* no feature: the model */
+    dom.policy = NULL;
+    dom.request = DOMXML_FEATURE_ABSENT;
+    CHECK_INT(cpuid_dom_expect(&dom, &from), CPUID_EXPECT_OFF);
+    CHECK_INT(from, CPUID_FROM_MODEL);
+    CHECK_INT(cpuid_dom_expect(&dom, NULL), CPUID_EXPECT_OFF);
+    g_ptr_array_unref(v);
+}
+
+static void expect_from_names(void)
+{
+    CHECK_STR(cpuid_expect_from_name(CPUID_FROM_NONE), "none");
+    CHECK_STR(cpuid_expect_from_name(CPUID_FROM_EXPECT), "expect");
+    CHECK_STR(cpuid_expect_from_name(CPUID_FROM_FEATURE), "feature");
+    CHECK_STR(cpuid_expect_from_name(CPUID_FROM_MODEL), "model");
+}
+
 static void libvirt_error_mapping(void)
 {
     CHECK_INT(virt_error_exit_code(VIR_ERR_NO_DOMAIN, VIR_FROM_QEMU, 8), 3);
@@ -369,6 +498,9 @@ const UnitTest cpuid_tests[] = {
     { "feature-words-bit", feature_words_bit },
     { "verdict-table", verdict_table },
     { "verdict-expected-field", verdict_expected_field },
+    { "verdict-from-model", verdict_from_model },
+    { "feature-wins-over-model", feature_wins_over_model },
+    { "expect-from-names", expect_from_names },
     { "libvirt-error-mapping", libvirt_error_mapping },
     { NULL, NULL },
 };

@@ -26,6 +26,9 @@ static void live_domain(void)
     CHECK_STR(info.cpu_match, "exact");
     CHECK_STR(info.cpu_check, "full");
     CHECK_STR(info.cpu_model, "qemu64");
+    CHECK_STR(info.arch, "x86_64");
+    CHECK(info.cpu_vendor == NULL);
+    CHECK_INT(info.model_feature, DOMXML_MODEL_NOT_ASKED);
     CHECK_STR(info.policy, "require");
     CHECK(!info.policy_defaulted);
     CHECK_INT(info.request, DOMXML_FEATURE_ON);
@@ -37,6 +40,44 @@ static void live_domain(void)
     CHECK_INT(domxml_parse(xml, "avx512f", &info, &err), 0);
     CHECK_INT(info.request, DOMXML_FEATURE_ABSENT);
     CHECK(info.policy == NULL);
+    domxml_clear(&info);
+}
+
+static void model_only_domain(void)
+{
+    /* virsh dumpxml of a running domain on SapphireRapids-UINTR */
+    g_autofree char *xml = unit_read_data("domain-spr-live.xml");
+    g_autoptr(GError) err = NULL;
+    DomCpuInfo info;
+
+    CHECK_INT(domxml_parse(xml, "uintr", &info, &err), 0);
+    CHECK(err == NULL);
+    CHECK_STR(info.name, "sprm");
+    CHECK_STR(info.cpu_mode, "custom");
+    CHECK_STR(info.cpu_check, "full");
+    CHECK_STR(info.cpu_model, "SapphireRapids-UINTR");
+    CHECK_STR(info.arch, "x86_64");
+    CHECK(info.policy == NULL);
+    CHECK_INT(info.request, DOMXML_FEATURE_ABSENT);
+    /* left to cpumodel_expand() */
+    CHECK_INT(info.model_feature, DOMXML_MODEL_NOT_ASKED);
+    CHECK(info.model_error == NULL);
+    domxml_clear(&info);
+}
+
+static void vendor(void)
+{
+    g_autofree char *xml = domain_with(
+        "  <cpu mode='custom' match='exact'>\n"
+        "    <model fallback='allow'>Haswell</model>\n"
+        "    <vendor> Intel </vendor>\n"
+        "  </cpu>");
+    g_autoptr(GError) err = NULL;
+    DomCpuInfo info;
+
+    CHECK_INT(domxml_parse(xml, "uintr", &info, &err), 0);
+    CHECK_STR(info.cpu_vendor, "Intel");
+    CHECK_STR(info.cpu_model, "Haswell");
     domxml_clear(&info);
 }
 
@@ -168,6 +209,8 @@ static void request_names(void)
 
 const UnitTest domxml_tests[] = {
     { "live-domain", live_domain },
+    { "model-only-domain", model_only_domain },
+    { "vendor", vendor },
     { "each-policy", each_policy },
     { "feature-absent", feature_absent },
     { "no-cpu-element", no_cpu_element },

@@ -44,6 +44,7 @@ static const struct {
     { "domxml", domxml_tests },
     { "qmp-socket", qmp_socket_tests },
     { "output", output_tests },
+    { "cpumodel", cpumodel_tests },
 };
 
 int main(int argc, char **argv)

@@ -66,6 +66,7 @@ extern const UnitTest cpuid_tests[];
 extern const UnitTest domxml_tests[];
 extern const UnitTest qmp_socket_tests[];
 extern const UnitTest output_tests[];
+extern const UnitTest cpumodel_tests[];
 
 /* Fake transport replaying recorded replies (test-qmp.c). */
 #include "qmp.h"
