@@ -7,6 +7,7 @@
 #   make qemu-export   work/qemu's commits back into qemu-patches/
 #   make libvirt-tree / libvirt-export   the same for libvirt 9.0.0
 #   make check-series  build every prefix of the QEMU series (each patch alone)
+#   make check-targets build the series for qemu-system-i386 and qemu-x86_64 (user)
 #   make conformance   docs/conformance.md from the guest logs of make check
 #
 # Variables: UINTR_CACHE (default /var/cache/uintr) holds sources and the
@@ -28,7 +29,7 @@ LIBVIRT_SERIES := $(wildcard $(TOP)/libvirt-patches/*) $(TOP)/scripts/cpu-map.sh
 export QEMU UINTRCTL GUEST_BUILD CPU_MAP
 
 .PHONY: all deps qemu uintrctl guest cpu-map check demo qemu-tree qemu-export \
-        libvirt-tree libvirt-export check-series conformance clean FORCE
+        libvirt-tree libvirt-export check-series check-targets conformance clean FORCE
 
 all: qemu uintrctl guest cpu-map
 
@@ -69,6 +70,9 @@ qemu-export libvirt-export: %-export:
 
 check-series: $(BUILD)/deps.stamp
 	$(TOP)/scripts/check-series.sh
+
+check-targets: $(BUILD)/deps.stamp
+	$(TOP)/scripts/check-targets.sh
 
 conformance:
 	@test -d $(BUILD)/check/guest || { echo "run make check first"; exit 1; }

@@ -15,7 +15,8 @@ domain_xml() {
         extra="<feature policy='require' name='hypervisor'/>
     <feature policy='require' name='lahf_lm'/>"
     fi
-    cat <<XML
+    # (empty feature lines dropped)
+    sed '/^[[:space:]]*$/d' <<XML
 <domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
   <name>$1</name>
   <memory unit='MiB'>64</memory>
