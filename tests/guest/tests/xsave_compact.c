@@ -933,6 +933,17 @@ static void test_xsavec_misc(void)
 	   vec, gp_err());
 	vec = asm_safe(".byte 0xf0\n\txsavec64 (%0)", "r"(area_b), "a"(3), "d"(0));
 	ok(vec == UD_VECTOR, "[ud] LOCK XSAVEC raises #UD (XSAVEC page), got vector %d", vec);
+	/* 66/F2/F3 + REX.W 0F C7 /4 (%rdi): a mandatory-prefix slot, #UD. */
+	memset(area_b, 0x5a, AREA_SIZE);
+	vec = asm_safe(".byte 0x66, 0x48, 0x0f, 0xc7, 0x27", "D"(area_b), "a"(3), "d"(0));
+	ok(vec == UD_VECTOR && all_byte(area_b, 1024, 0x5a),
+	   "[ud] 66-prefixed XSAVEC raises #UD and writes nothing (XSAVEC page: NP), got vector %d", vec);
+	vec = asm_safe(".byte 0xf2, 0x48, 0x0f, 0xc7, 0x27", "D"(area_b), "a"(3), "d"(0));
+	ok(vec == UD_VECTOR && all_byte(area_b, 1024, 0x5a),
+	   "[ud] F2-prefixed XSAVEC raises #UD and writes nothing (XSAVEC page: NP), got vector %d", vec);
+	vec = asm_safe(".byte 0xf3, 0x48, 0x0f, 0xc7, 0x27", "D"(area_b), "a"(3), "d"(0));
+	ok(vec == UD_VECTOR && all_byte(area_b, 1024, 0x5a),
+	   "[ud] F3-prefixed XSAVEC raises #UD and writes nothing (XSAVEC page: NP), got vector %d", vec);
 
 	memset(area_b, 0, AREA_SIZE);
 	vec = run_in_user(user_xsavec, area_b, USER_STACK_TOP, &ret, &f);
@@ -1014,6 +1025,34 @@ static void test_xsaves_user(void)
 	   vec, gp_err());
 	vec = asm_safe(".byte 0xf0\n\txsaves64 (%0)", "r"(area_b), "a"(3), "d"(0));
 	ok(vec == UD_VECTOR, "[ud] LOCK XSAVES raises #UD (XSAVES page), got vector %d", vec);
+	/* 66/F2/F3 + REX.W 0F C7 /5 and /3 (%rdi): #UD, nothing written or loaded. */
+	memset(area_b, 0x5a, AREA_SIZE);
+	for (int p = 0; p < 3; p++) {
+		static const char *const name[3] = { "66", "F2", "F3" };
+
+		if (p == 0)
+			vec = asm_safe(".byte 0x66, 0x48, 0x0f, 0xc7, 0x2f", "D"(area_b), "a"(3), "d"(0));
+		else if (p == 1)
+			vec = asm_safe(".byte 0xf2, 0x48, 0x0f, 0xc7, 0x2f", "D"(area_b), "a"(3), "d"(0));
+		else
+			vec = asm_safe(".byte 0xf3, 0x48, 0x0f, 0xc7, 0x2f", "D"(area_b), "a"(3), "d"(0));
+		ok(vec == UD_VECTOR && all_byte(area_b, 1024, 0x5a),
+		   "[ud] %s-prefixed XSAVES raises #UD and writes nothing (XSAVES page: NP), got vector %d",
+		   name[p], vec);
+		clobber();
+		snapshot(area_a);
+		if (p == 0)
+			vec = asm_safe(".byte 0x66, 0x48, 0x0f, 0xc7, 0x1f", "D"(area_s), "a"(3), "d"(0));
+		else if (p == 1)
+			vec = asm_safe(".byte 0xf2, 0x48, 0x0f, 0xc7, 0x1f", "D"(area_s), "a"(3), "d"(0));
+		else
+			vec = asm_safe(".byte 0xf3, 0x48, 0x0f, 0xc7, 0x1f", "D"(area_s), "a"(3), "d"(0));
+		snapshot(area_c);
+		d = area_diff(area_c, 0, area_a, xcr0);
+		ok(vec == UD_VECTOR && !d,
+		   "[ud] %s-prefixed XRSTORS raises #UD and loads nothing (XRSTORS page: NP), got vector %d, first change: %s",
+		   name[p], vec, x_or(d));
+	}
 
 	memset(area_b, 0x5a, AREA_SIZE);
 	vec = run_in_user(user_xsaves, area_b, USER_STACK_TOP, NULL, &f);
