@@ -16,7 +16,7 @@ run; do not edit by hand.  Each row is one check of a `tests/guest/tests/uintr_*
 or `xsave_*.c` image; its text names the rule it checks (`[tag]` or the clause in words),
 with the values measured in the first run listed.
 Columns: the result in each configuration the image ran in
-(`S`/`M` = `-accel tcg,thread=single`/`multi`, `1`/`2` = vCPUs).
+(`S`/`M` = `-accel tcg,thread=single`/`multi`, `T` = TCG's default, `1`/`2` = vCPUs).
 `ok`, `FAIL`, `skip`; `-` means the check did not run in that configuration
 (for example cross-vCPU checks with one vCPU).
 
@@ -28,9 +28,13 @@ for image in $(ls "$logs" | sed -n 's/^\(\(uintr\|xsave\)_[a-z0-9_]*\)\.tcg\..*\
     echo
     printf '| check |'
     for r in $runs; do
-        m=$(echo "$r" | sed 's/.*thread_\(single\|multi\)\.smp\([0-9]\).*/\1 \2/')
-        set -- $m
-        printf ' %s%s |' "$(echo "${1:0:1}" | tr a-z A-Z)" "$2"
+        # S/M for thread=single/multi (T: TCG's default), then the vCPU count
+        mode=T
+        case $r in
+        *thread_single*) mode=S ;;
+        *thread_multi*) mode=M ;;
+        esac
+        printf ' %s%s |' "$mode" "$(echo "$r" | sed -n 's/.*\.smp\([0-9][0-9]*\)\..*/\1/p')"
     done
     printf '\n|---|'
     for r in $runs; do printf -- '---|'; done
