@@ -19,11 +19,16 @@
  *     != 0, and with XSTATE_BV[14] if HANDLER, STACKADJUST, PD or TT is not
  *     canonical, MISC[62:40], PD[5:0] or TT[3:1] is set.
  *
+ * Then areas that end in an unmapped page: each instruction raises #PF
+ * with CR2 at the first unmapped byte, and an XRSTORS whose component 14
+ * lies there leaves the live user-interrupt state as it was.
+ *
  * Command line: iterations=N (default 20000), seed=S (default 1).
  * Needs -cpu ...,xsave=on,xsavec=on,xsaves=on,avx=on,uintr=on.
  */
 #include "args.h"
 #include "desc.h"
+#include "paging.h"
 #include "processor.h"
 #include "string.h"
 #include "tap.h"
@@ -205,6 +210,53 @@ static void one(uint64_t it)
 	}
 }
 
+/*
+ * An area whose first 576 bytes (legacy region and header) end a mapped
+ * page and whose extended region starts the next, unmapped one.
+ */
+static void test_unmapped(void)
+{
+	uintptr_t page = TEST_REGION_BASE, edge = page + PAGE_SIZE;
+	uint8_t *a = (uint8_t *)(edge - 576);
+	uint64_t misc, handler;
+	int vec;
+
+	map_page(page, alloc_page(), PTE_W);
+	unmap_page(edge);
+	memset(a, 0, 576);
+
+	vec = xsavec_safe(a, XCR0);
+	ok(vec == 14 && read_cr2() == edge,
+	   "[pf] XSAVEC whose AVX component lies in an unmapped page raises #PF at it (CR2 %#lx, want %#lx), vector %d",
+	   read_cr2(), edge, vec);
+	xs_set_q(a, XS_XSTATE_BV, XCR0);
+	xs_set_q(a, XS_XCOMP_BV, XCR0 | XCOMP_BV_COMPACTED);
+	*(uint32_t *)(a + XS_MXCSR) = MXCSR_DEFAULT;
+	vec = xrstor_safe(a, XCR0);
+	ok(vec == 14 && read_cr2() == edge,
+	   "[pf] compacted XRSTOR whose AVX component lies in an unmapped page raises #PF at it (CR2 %#lx), vector %d",
+	   read_cr2(), vec);
+
+	wrmsr(MSR_IA32_UINTR_MISC, UINTR_MISC(0x50, 0));
+	wrmsr(MSR_IA32_UINTR_HANDLER, 0x1000);
+	vec = xsaves_safe(a, XMASK(XFEATURE_X87) | XSS);
+	misc = rdmsr(MSR_IA32_UINTR_MISC);
+	ok(vec == 14 && read_cr2() == edge && misc == UINTR_MISC(0x50, 0),
+	   "[pf] XSAVES whose component 14 lies in an unmapped page raises #PF at it (CR2 %#lx) and, not having saved it, keeps UINV (MISC %#lx), vector %d",
+	   read_cr2(), misc, vec);
+	xs_set_q(a, XS_XSTATE_BV, XMASK(XFEATURE_X87) | XSS);
+	xs_set_q(a, XS_XCOMP_BV, XMASK(XFEATURE_X87) | XSS | XCOMP_BV_COMPACTED);
+	wrmsr(MSR_IA32_UINTR_MISC, 0);
+	vec = xrstors_safe(a, XMASK(XFEATURE_X87) | XSS);
+	misc = rdmsr(MSR_IA32_UINTR_MISC);
+	handler = rdmsr(MSR_IA32_UINTR_HANDLER);
+	ok(vec == 14 && read_cr2() == edge && misc == 0 && handler == 0x1000,
+	   "[pf] XRSTORS whose component 14 lies in an unmapped page raises #PF at it (CR2 %#lx) and leaves the user-interrupt state alone (HANDLER %#lx, MISC %#lx), vector %d",
+	   read_cr2(), handler, misc, vec);
+	wrmsr(MSR_IA32_UINTR_HANDLER, 0);
+	unmap_page(page);
+}
+
 int main(void)
 {
 	const char *s = arg_get("iterations");
@@ -231,6 +283,8 @@ int main(void)
 
 	for (uint64_t it = 0; it < iterations; it++)
 		one(it);
+
+	test_unmapped();
 
 	/* Back to a sane state for whatever follows. */
 	wrmsr(MSR_IA32_UINTR_MISC, 0);
