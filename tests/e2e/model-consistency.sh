@@ -23,6 +23,24 @@ t_check "QEMU: $model is an alias of $model-v1, usable under TCG" \
     "$check" qemu-defs --qemu "$QEMU" --model "$model"
 t_check "QEMU: a TCG vCPU of $model has every feature of the model on, none filtered" \
     "$check" instance --qemu "$QEMU" --model "$model"
+# stderr of a TCG QEMU on -cpu $1, run to the QMP quit.
+qemu_stderr() {
+    echo '{"execute":"qmp_capabilities"}{"execute":"quit"}' |
+        timeout 30 "$QEMU" -machine q35 -accel tcg -cpu "$1" -S -display none \
+            -nodefaults -qmp stdio 2>&1 >/dev/null
+}
+out=$(qemu_stderr "$model")
+if [ -z "$out" ]; then
+    t_ok "QEMU starts $model under TCG without a single warning"
+else
+    t_fail "QEMU starts $model under TCG without a single warning" "$out"
+fi
+out=$(qemu_stderr "$model,avx512f=on")
+if grep -q "TCG doesn't support requested feature" <<< "$out"; then
+    t_ok "control: $model,avx512f=on does warn (the warning check can fail)"
+else
+    t_fail "control: $model,avx512f=on does warn (the warning check can fail)" "$out"
+fi
 t_check "libvirt's cpu_map has $file and index.xml includes it" python3 - "$CPU_MAP" "$file" <<'EOF'
 import os, sys, xml.etree.ElementTree as ET
 d, f = sys.argv[1:]
