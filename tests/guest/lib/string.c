@@ -55,3 +55,11 @@ char *strchr(const char *s, int c)
 			return NULL;
 	}
 }
+
+bool all_byte(const uint8_t *p, size_t len, uint8_t b)
+{
+	while (len--)
+		if (*p++ != b)
+			return false;
+	return true;
+}

@@ -14,11 +14,6 @@
 static unsigned hits[MAX_CPUS];
 static unsigned pings, pongs;
 
-static unsigned load(unsigned *p)
-{
-	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
-}
-
 static void ipi_handler(struct ex_regs *regs)
 {
 	(void)regs;
@@ -51,9 +46,9 @@ static void test_self_ipi(void)
 	bool met;
 
 	apic_send_ipi(apic_id(), IPI_VECTOR);
-	met = wait_until(load(&hits[0]) == 1, TIMEOUT_MS);
+	met = wait_until(LOAD(&hits[0]) == 1, TIMEOUT_MS);
 	ok(met, "fixed IPI vector %#x to the BSP's own APIC ID %u is handled once on the BSP, count %u%s",
-	   IPI_VECTOR, apic_id(), load(&hits[0]), timeout_note(met));
+	   IPI_VECTOR, apic_id(), LOAD(&hits[0]), timeout_note(met));
 }
 
 static void send_to_bsp(void *arg)
@@ -64,21 +59,21 @@ static void send_to_bsp(void *arg)
 
 static void test_bsp_ap(void)
 {
-	unsigned bsp_before = load(&hits[0]);
+	unsigned bsp_before = LOAD(&hits[0]);
 	bool met;
 
 	apic_send_ipi(cpu_apic_id(1), IPI_VECTOR);
-	met = wait_until(load(&hits[1]) == 1, TIMEOUT_MS);
-	ok(met && load(&hits[0]) == bsp_before,
+	met = wait_until(LOAD(&hits[1]) == 1, TIMEOUT_MS);
+	ok(met && LOAD(&hits[0]) == bsp_before,
 	   "fixed IPI vector %#x from the BSP to CPU 1 (APIC ID %u) is handled on CPU 1 only (BSP %u, CPU 1 %u)%s",
-	   IPI_VECTOR, cpu_apic_id(1), load(&hits[0]) - bsp_before, load(&hits[1]),
+	   IPI_VECTOR, cpu_apic_id(1), LOAD(&hits[0]) - bsp_before, LOAD(&hits[1]),
 	   timeout_note(met));
 
 	on_cpu_async(1, send_to_bsp, NULL);
-	met = wait_until(load(&hits[0]) == bsp_before + 1, TIMEOUT_MS);
-	ok(met && load(&hits[1]) == 1,
+	met = wait_until(LOAD(&hits[0]) == bsp_before + 1, TIMEOUT_MS);
+	ok(met && LOAD(&hits[1]) == 1,
 	   "fixed IPI vector %#x from CPU 1 to the BSP is handled on the BSP only (BSP %u, CPU 1 %u)%s",
-	   IPI_VECTOR, load(&hits[0]) - bsp_before, load(&hits[1]), timeout_note(met));
+	   IPI_VECTOR, LOAD(&hits[0]) - bsp_before, LOAD(&hits[1]), timeout_note(met));
 }
 
 static void test_ping_pong(void)
@@ -88,13 +83,13 @@ static void test_ping_pong(void)
 
 	for (i = 0; i < ROUND_TRIPS; i++) {
 		apic_send_ipi(cpu_apic_id(1), PING_VECTOR);
-		if (!wait_until(load(&pongs) == i + 1, TIMEOUT_MS))
+		if (!wait_until(LOAD(&pongs) == i + 1, TIMEOUT_MS))
 			break;
 	}
 	diag("%u IPI round trips in %lu ms", i, ms_since(start));
-	ok(i == ROUND_TRIPS && load(&pings) == ROUND_TRIPS,
+	ok(i == ROUND_TRIPS && LOAD(&pings) == ROUND_TRIPS,
 	   "%u IPI round trips BSP -> CPU 1 -> BSP without loss, got %u pings, %u pongs%s",
-	   ROUND_TRIPS, load(&pings), load(&pongs), timeout_note(i == ROUND_TRIPS));
+	   ROUND_TRIPS, LOAD(&pings), LOAD(&pongs), timeout_note(i == ROUND_TRIPS));
 }
 
 int main(void)

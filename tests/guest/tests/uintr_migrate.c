@@ -93,8 +93,6 @@ struct cpu_result {
 };
 static struct cpu_result res[2];
 
-#define LOAD(p)		__atomic_load_n((p), __ATOMIC_ACQUIRE)
-#define STORE(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELEASE)
 #define INC(p)		__atomic_add_fetch((p), 1, __ATOMIC_ACQ_REL)
 
 static void handler(struct uintr_frame *f)

@@ -37,16 +37,6 @@ static uint64_t uvec[MAX_CPUS][8];	/* vectors it saw, in order */
 static char user_stack[MAX_CPUS][4096] __attribute__((aligned(16)));
 #define USER_STACK_TOP(cpu)	(user_stack[cpu] + sizeof(user_stack[cpu]))
 
-static unsigned load(unsigned *p)
-{
-	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
-}
-
-static uint64_t load64(uint64_t *p)
-{
-	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
-}
-
 static void record_uintr(struct uintr_frame *frame)
 {
 	int c = smp_id();
@@ -81,7 +71,7 @@ static void set_upid(int cpu, uint64_t status, uint64_t pir)
 
 static bool upid_on(int cpu)
 {
-	return load64(&upid[cpu].status) & UPID_ON;
+	return LOAD(&upid[cpu].status) & UPID_ON;
 }
 
 /* Ring 3: STUI, wait until the handler ran want times in all, CLUI. */
@@ -91,7 +81,7 @@ static long user_stui_wait(void *arg)
 	bool met;
 
 	stui();
-	met = wait_until(load(&uhits[smp_id()]) >= want, TIMEOUT_MS);
+	met = wait_until(LOAD(&uhits[smp_id()]) >= want, TIMEOUT_MS);
 	clui();
 	return met;
 }
@@ -101,7 +91,7 @@ static long user_uif0_watch(void *arg)
 {
 	(void)arg;
 	mdelay(QUIET_MS);
-	return load(&uhits[smp_id()]);
+	return LOAD(&uhits[smp_id()]);
 }
 
 /* Ring 3, UIF=0: wait until this CPU's UPID.ON clears. */
@@ -179,11 +169,11 @@ static void test_ring0_uif0(void)
 	ok(irq_count(0, UINV) == idt0,
 	   "notification vector UINV %#x is not delivered through the IDT, IDT handler ran %u times",
 	   UINV, irq_count(0, UINV) - idt0);
-	ok(load64(&upid[0].status) == (status & ~UPID_ON),
+	ok(LOAD(&upid[0].status) == (status & ~UPID_ON),
 	   "notification processing clears only UPID.ON: status %#lx expected %#lx",
-	   load64(&upid[0].status), (uint64_t)(status & ~UPID_ON));
-	ok(load64(&upid[0].pir) == 0,
-	   "notification processing zeroes PIR, got %#lx", load64(&upid[0].pir));
+	   LOAD(&upid[0].status), (uint64_t)(status & ~UPID_ON));
+	ok(LOAD(&upid[0].pir) == 0,
+	   "notification processing zeroes PIR, got %#lx", LOAD(&upid[0].pir));
 	rr = rdmsr(MSR_IA32_UINTR_RR);
 	ok(rr == (rr0 | pir),
 	   "notification processing ORs PIR %#lx into UIRR %#lx: UIRR %#lx expected %#lx",
@@ -199,9 +189,9 @@ static void test_ring0_uif0(void)
 
 	mdelay(QUIET_MS);
 	rr = rdmsr(MSR_IA32_UINTR_RR);
-	ok(load(&uhits[0]) == 0 && rr == (rr0 | pir),
+	ok(LOAD(&uhits[0]) == 0 && rr == (rr0 | pir),
 	   "ring 0: no user interrupt is delivered with UIRR %#lx pending (handler ran %u times, UIRR %#lx)",
-	   rr0 | pir, load(&uhits[0]), rr);
+	   rr0 | pir, LOAD(&uhits[0]), rr);
 
 	vec = run_in_user(user_uif0_watch, NULL, USER_STACK_TOP(0), &ret, NULL);
 	rr = rdmsr(MSR_IA32_UINTR_RR);
@@ -211,9 +201,9 @@ static void test_ring0_uif0(void)
 
 	vec = run_in_user(user_stui_wait, (void *)3ul, USER_STACK_TOP(0), &ret, NULL);
 	rr = rdmsr(MSR_IA32_UINTR_RR);
-	ok(vec == -1 && ret == 1 && load(&uhits[0]) == 3 && rr == 0,
+	ok(vec == -1 && ret == 1 && LOAD(&uhits[0]) == 3 && rr == 0,
 	   "ring 3 after STUI: the three pending user interrupts are delivered and UIRR clears "
-	   "(handler ran %u times, UIRR %#lx, vector %d)%s", load(&uhits[0]), rr, vec, to(ret == 1));
+	   "(handler ran %u times, UIRR %#lx, vector %d)%s", LOAD(&uhits[0]), rr, vec, to(ret == 1));
 	ok(uvec[0][0] == 40 && uvec[0][1] == 5 && uvec[0][2] == 1,
 	   "user interrupts are delivered highest vector first: expected 40, 5, 1, got %lu, %lu, %lu",
 	   uvec[0][0], uvec[0][1], uvec[0][2]);
@@ -242,7 +232,7 @@ static void test_if0(void)
 	apic_send_ipi(apic_id(), UINV);
 	mdelay(QUIET_MS);
 	on = upid_on(0);
-	pir = load64(&upid[0].pir);
+	pir = LOAD(&upid[0].pir);
 	rr = rdmsr(MSR_IA32_UINTR_RR);
 	irr = apic_bit(APIC_IRR, UINV);
 	irq_enable();
@@ -253,9 +243,9 @@ static void test_if0(void)
 	   UINV, irr);
 	met = wait_until(!upid_on(0), TIMEOUT_MS);
 	rr = rdmsr(MSR_IA32_UINTR_RR);
-	ok(met && rr == BIT(7) && load64(&upid[0].pir) == 0,
+	ok(met && rr == BIT(7) && LOAD(&upid[0].pir) == 0,
 	   "once IF=1 the pending notification is processed: UIRR %#lx expected %#lx, PIR %#lx%s",
-	   rr, BIT(7), load64(&upid[0].pir), to(met));
+	   rr, BIT(7), LOAD(&upid[0].pir), to(met));
 	wrmsr(MSR_IA32_UINTR_RR, 0);
 }
 
@@ -272,27 +262,27 @@ static void test_ring3(void)
 	set_upid(0, status, BIT(9));
 	irq_disable();	/* pending until IRETQ to ring 3 sets IF */
 	apic_send_ipi(apic_id(), UINV);
-	u0 = load(&uhits[0]);
+	u0 = LOAD(&uhits[0]);
 	vec = run_in_user(user_wait_on_clear, NULL, USER_STACK_TOP(0), &ret, NULL);
 	irq_enable();
 	rr = rdmsr(MSR_IA32_UINTR_RR);
-	ok(vec == -1 && ret == 1 && rr == BIT(9) && load(&uhits[0]) == u0 &&
+	ok(vec == -1 && ret == 1 && rr == BIT(9) && LOAD(&uhits[0]) == u0 &&
 	   irq_count(0, UINV) == idt0,
 	   "ring 3, UIF=0: notification processed (UPID.ON cleared %ld, UIRR %#lx expected %#lx), "
 	   "nothing delivered (handler ran %u times, IDT %u)",
-	   ret, rr, BIT(9), load(&uhits[0]) - u0, irq_count(0, UINV) - idt0);
+	   ret, rr, BIT(9), LOAD(&uhits[0]) - u0, irq_count(0, UINV) - idt0);
 	wrmsr(MSR_IA32_UINTR_RR, 0);
 
 	set_upid(0, status, BIT(33));
 	irq_disable();
 	apic_send_ipi(apic_id(), UINV);
-	u0 = load(&uhits[0]);
+	u0 = LOAD(&uhits[0]);
 	vec = run_in_user(user_stui_wait, (void *)(uintptr_t)(u0 + 1), USER_STACK_TOP(0), &ret, NULL);
 	irq_enable();
-	ok(vec == -1 && ret == 1 && load(&uhits[0]) == u0 + 1 && uvec[0][u0 < 8 ? u0 : 7] == 33 &&
+	ok(vec == -1 && ret == 1 && LOAD(&uhits[0]) == u0 + 1 && uvec[0][u0 < 8 ? u0 : 7] == 33 &&
 	   irq_count(0, UINV) == idt0,
 	   "ring 3, UIF=1: a UINV interrupt becomes user interrupt 33 and the handler runs once "
-	   "(ran %u times, vector %lu, IDT %u)%s", load(&uhits[0]) - u0, uvec[0][u0 < 8 ? u0 : 7],
+	   "(ran %u times, vector %lu, IDT %u)%s", LOAD(&uhits[0]) - u0, uvec[0][u0 < 8 ? u0 : 7],
 	   irq_count(0, UINV) - idt0, to(ret == 1));
 	rr = rdmsr(MSR_IA32_UINTR_RR);
 	ok(rr == 0, "after delivery UIRR is 0, got %#lx", rr);
@@ -313,10 +303,10 @@ static void test_not_notifications(void)
 	apic_send_ipi(apic_id(), OTHER_VEC);
 	met = wait_until(irq_count(0, OTHER_VEC) == h + 1, TIMEOUT_MS);
 	rr = rdmsr(MSR_IA32_UINTR_RR);
-	ok(met && upid_on(0) && load64(&upid[0].pir) == BIT(3) && rr == 0,
+	ok(met && upid_on(0) && LOAD(&upid[0].pir) == BIT(3) && rr == 0,
 	   "CR4.UINTR=1: vector %#x != UINV goes through the IDT and leaves the UPID alone "
-	   "(status %#lx PIR %#lx UIRR %#lx)%s", OTHER_VEC, load64(&upid[0].status),
-	   load64(&upid[0].pir), rr, to(met));
+	   "(status %#lx PIR %#lx UIRR %#lx)%s", OTHER_VEC, LOAD(&upid[0].status),
+	   LOAD(&upid[0].pir), rr, to(met));
 
 	/* CR4.UINTR=0, the UINV vector. */
 	uintr_set_cr4(false);
@@ -324,10 +314,10 @@ static void test_not_notifications(void)
 	apic_send_ipi(apic_id(), UINV);
 	met = wait_until(irq_count(0, UINV) == h + 1, TIMEOUT_MS);
 	rr = rdmsr(MSR_IA32_UINTR_RR);
-	ok(met && upid_on(0) && load64(&upid[0].pir) == BIT(3) && rr == 0,
+	ok(met && upid_on(0) && LOAD(&upid[0].pir) == BIT(3) && rr == 0,
 	   "CR4.UINTR=0: vector UINV %#x goes through the IDT and leaves the UPID alone "
-	   "(status %#lx PIR %#lx UIRR %#lx)%s", UINV, load64(&upid[0].status),
-	   load64(&upid[0].pir), rr, to(met));
+	   "(status %#lx PIR %#lx UIRR %#lx)%s", UINV, LOAD(&upid[0].status),
+	   LOAD(&upid[0].pir), rr, to(met));
 
 	/* A new UINV takes effect: the old one is ordinary again. */
 	setup_receiver(OTHER_VEC, 0);
@@ -390,9 +380,9 @@ static void test_cross_cpu(void)
 	met = wait_until(!upid_on(1), TIMEOUT_MS);
 	mdelay(5);
 	on_cpu(1, cpu1_read, &s);
-	ok(met && load64(&upid[1].pir) == 0 && s.rr == (BIT(12) | BIT(62)),
+	ok(met && LOAD(&upid[1].pir) == 0 && s.rr == (BIT(12) | BIT(62)),
 	   "IPI %#x from CPU 0 to CPU 1 (its UINV): CPU 1 clears ON, zeroes PIR (%#lx) and sets UIRR "
-	   "%#lx, got %#lx%s", CPU1_UINV, load64(&upid[1].pir), BIT(12) | BIT(62), s.rr, to(met));
+	   "%#lx, got %#lx%s", CPU1_UINV, LOAD(&upid[1].pir), BIT(12) | BIT(62), s.rr, to(met));
 	ok(irq_count(1, CPU1_UINV) == h && irq_count(0, CPU1_UINV) == h0 && !s.isr,
 	   "CPU 1: the notification is not delivered through its IDT (ran %u) and its ISR bit is %d",
 	   irq_count(1, CPU1_UINV) - h, s.isr);
@@ -401,7 +391,7 @@ static void test_cross_cpu(void)
 	set_upid(1, status, BIT(4));
 	apic_send_ipi(id1, UINV);
 	met = wait_until(irq_count(1, UINV) == h + 1, TIMEOUT_MS);
-	ok(met && upid_on(1) && load64(&upid[1].pir) == BIT(4),
+	ok(met && upid_on(1) && LOAD(&upid[1].pir) == BIT(4),
 	   "UINV is per CPU: vector %#x (the BSP's UINV) sent to CPU 1 goes through CPU 1's IDT "
 	   "and leaves its UPID alone%s", UINV, to(met));
 

@@ -33,11 +33,6 @@ static int ready, stop;
 static char user_stack[2][4096] __attribute__((aligned(16)));
 #define USER_STACK_TOP(cpu)	(user_stack[cpu] + sizeof(user_stack[cpu]))
 
-static unsigned load(unsigned *p)
-{
-	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
-}
-
 static void handler(struct uintr_frame *frame)
 {
 	int c = smp_id();
@@ -95,10 +90,10 @@ static long user_ponger(void *arg)
 	stui();
 	__atomic_store_n(&ready, 1, __ATOMIC_RELEASE);
 	while (replied < rounds) {
-		if (!wait_until(load(&uhits[1]) > replied ||
+		if (!wait_until(LOAD(&uhits[1]) > replied ||
 				__atomic_load_n(&stop, __ATOMIC_ACQUIRE), 5 * STEP_TIMEOUT_MS))
 			break;
-		if (load(&uhits[1]) <= replied)
+		if (LOAD(&uhits[1]) <= replied)
 			break;	/* stop */
 		senduipi(0);
 		__atomic_store_n(&replied, replied + 1, __ATOMIC_RELEASE);
@@ -126,7 +121,7 @@ static long user_pinger(void *arg)
 	stui();
 	for (i = 0; i < rounds; i++) {
 		senduipi(0);
-		if (!wait_until(load(&uhits[0]) == i + 1, STEP_TIMEOUT_MS))
+		if (!wait_until(LOAD(&uhits[0]) == i + 1, STEP_TIMEOUT_MS))
 			break;
 	}
 	/* Nothing extra may arrive afterwards. */
@@ -177,19 +172,19 @@ int main(void)
 
 	diag("%ld user-interrupt round trips in %lu ms: %lu ns per round trip", r0.ret, ms,
 	     r0.ret ? ms * 1000000 / r0.ret : 0);
-	ok(r0.vec == -1 && r0.ret == rounds && load(&uhits[0]) == rounds,
+	ok(r0.vec == -1 && r0.ret == rounds && LOAD(&uhits[0]) == rounds,
 	   "CPU 0 (ring 3) completes %u SENDUIPI round trips to CPU 1 and receives exactly %u pongs, "
-	   "got %ld round trips, %u pongs (vector %d)", rounds, rounds, r0.ret, load(&uhits[0]), r0.vec);
-	ok(met && r1.vec == -1 && r1.ret == rounds && load(&uhits[1]) == rounds,
+	   "got %ld round trips, %u pongs (vector %d)", rounds, rounds, r0.ret, LOAD(&uhits[0]), r0.vec);
+	ok(met && r1.vec == -1 && r1.ret == rounds && LOAD(&uhits[1]) == rounds,
 	   "CPU 1 (ring 3) receives exactly %u pings and answers each, got %u pings, %ld answers "
-	   "(vector %d)%s", rounds, load(&uhits[1]), r1.ret, r1.vec, met ? "" : " - CPU 1 did not finish");
+	   "(vector %d)%s", rounds, LOAD(&uhits[1]), r1.ret, r1.vec, met ? "" : " - CPU 1 did not finish");
 	ok(wrong_vec[0] == 0 && wrong_vec[1] == 0,
 	   "every user interrupt has the sender's UV (CPU 0 gets %d, CPU 1 gets %d): wrong %u on CPU 0 "
 	   "(last %lu), %u on CPU 1 (last %lu)", PONG_UV, PING_UV, wrong_vec[0], last_wrong[0],
 	   wrong_vec[1], last_wrong[1]);
-	ok(load(&idt_uinv[0]) == 0 && load(&idt_uinv[1]) == 0,
-	   "no notification goes through the IDT (CPU 0 %u, CPU 1 %u)", load(&idt_uinv[0]),
-	   load(&idt_uinv[1]));
+	ok(LOAD(&idt_uinv[0]) == 0 && LOAD(&idt_uinv[1]) == 0,
+	   "no notification goes through the IDT (CPU 0 %u, CPU 1 %u)", LOAD(&idt_uinv[0]),
+	   LOAD(&idt_uinv[1]));
 	ok(r0.rr == 0 && r1.rr == 0 && r0.pir == 0 && r1.pir == 0 &&
 	   !(r0.status & UPID_ON) && !(r1.status & UPID_ON),
 	   "afterwards nothing is left pending: UIRR %#lx/%#lx, PIR %#lx/%#lx, ON %d/%d",

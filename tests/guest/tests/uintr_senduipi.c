@@ -43,11 +43,6 @@ static uint64_t uvec_last[MAX_CPUS];
 static char user_stack[MAX_CPUS][4096] __attribute__((aligned(16)));
 #define USER_STACK_TOP(cpu)	(user_stack[cpu] + sizeof(user_stack[cpu]))
 
-static unsigned load(unsigned *p)
-{
-	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
-}
-
 static void record_uintr(struct uintr_frame *frame)
 {
 	int c = smp_id();
@@ -412,13 +407,13 @@ static void test_post(void)
 /* Self-notification end to end: NV = UINV, NDST = self, ring 3, UIF=1. */
 static long user_self_e2e(void *arg)
 {
-	unsigned u0 = load(&uhits[smp_id()]);
+	unsigned u0 = LOAD(&uhits[smp_id()]);
 	bool met;
 	int vec;
 
 	stui();
 	vec = senduipi_safe((uintptr_t)arg);
-	met = wait_until(load(&uhits[smp_id()]) == u0 + 1, TIMEOUT_MS);
+	met = wait_until(LOAD(&uhits[smp_id()]) == u0 + 1, TIMEOUT_MS);
 	clui();
 	return vec != -1 ? vec : met ? 1 : 0;
 }
@@ -454,7 +449,7 @@ static long user_receive(void *arg)
 
 	stui();
 	__atomic_store_n(&r->ready, 1, __ATOMIC_RELEASE);
-	met = wait_until(load(&uhits[smp_id()]) >= 1, 2 * TIMEOUT_MS);
+	met = wait_until(LOAD(&uhits[smp_id()]) >= 1, 2 * TIMEOUT_MS);
 	clui();
 	return met;
 }
@@ -497,10 +492,10 @@ static void test_cross_cpu(void)
 	mdelay(2);	/* let it reach its wait loop */
 	vec = senduipi_safe(6);
 	met = wait_until(__atomic_load_n(&r.ready, __ATOMIC_ACQUIRE) == 2, 3 * TIMEOUT_MS);
-	ok(vec == -1 && met && r.vec == -1 && r.ret == 1 && load(&uhits[1]) == 1 && uvec_last[1] == 42 &&
+	ok(vec == -1 && met && r.vec == -1 && r.ret == 1 && LOAD(&uhits[1]) == 1 && uvec_last[1] == 42 &&
 	   irq_count(1, UINV) == r.idt0,
 	   "SENDUIPI on CPU 0 -> user handler on CPU 1 (ring 3, UIF=1) runs once with vector 42: "
-	   "ran %u times, vector %lu, CPU 1 result %ld/%d, IDT %u%s", load(&uhits[1]), uvec_last[1],
+	   "ran %u times, vector %lu, CPU 1 result %ld/%d, IDT %u%s", LOAD(&uhits[1]), uvec_last[1],
 	   r.ret, r.vec, irq_count(1, UINV) - r.idt0, to(met));
 }
 

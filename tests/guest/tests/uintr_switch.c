@@ -52,11 +52,6 @@ static void record(struct uintr_frame *f)
 	__atomic_store_n(&nrec, nrec + 1, __ATOMIC_RELEASE);
 }
 
-static uint64_t load64(uint64_t *p)
-{
-	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
-}
-
 /* CPU 1: CR4.UINTR, its UITT, and SENDUIPI of one entry. */
 static void sender_setup(void *arg)
 {
@@ -130,8 +125,8 @@ int main(void)
 	on_cpu(1, sender_send, (void *)0);
 	on_cpu(1, sender_send, (void *)1);
 	mdelay(20);
-	status = load64(&upid0.status);
-	pir = load64(&upid0.pir);
+	status = LOAD(&upid0.status);
+	pir = LOAD(&upid0.pir);
 	ok(sent_vec[0] == -1 && sent_vec[1] == -1 && pir == (BIT(3) | BIT(7)) &&
 	   !(status & UPID_ON) && irq_count(0, UINV) == idt0,
 	   "SENDUIPI to a suppressed UPID (SN = 1) posts UV 3 and 7 in PIR (%#lx) without ON or a notification (status %#lx, IDT ran %u)",
@@ -141,8 +136,8 @@ int main(void)
 	on_cpu(1, sender_send, (void *)2);
 	wait_until(irq_count(0, UINV) > idt0, TIMEOUT_MS);
 	mdelay(20);
-	status = load64(&upid0.status);
-	pir = load64(&upid0.pir);
+	status = LOAD(&upid0.status);
+	pir = LOAD(&upid0.pir);
 	rr = rdmsr(MSR_IA32_UINTR_RR);
 	ok(sent_vec[2] == -1 && irq_count(0, UINV) == idt0 + 1 && (status & UPID_ON) &&
 	   pir == (BIT(3) | BIT(7) | BIT(9)) && rr == 0,
@@ -155,12 +150,12 @@ int main(void)
 	   "switch in: XRSTORS brings back UINV (MISC %#lx) and UIF = 1 (TESTUI %d), vector %d",
 	   rdmsr(MSR_IA32_UINTR_MISC), testui(), vec);
 	clui();		/* stay masked until ring 3 */
-	if (load64(&upid0.pir))
+	if (LOAD(&upid0.pir))
 		apic_send_ipi(cpu_apic_id(0), UINV);
-	wait_until(!(load64(&upid0.status) & UPID_ON), TIMEOUT_MS);
+	wait_until(!(LOAD(&upid0.status) & UPID_ON), TIMEOUT_MS);
 	mdelay(5);
-	status = load64(&upid0.status);
-	pir = load64(&upid0.pir);
+	status = LOAD(&upid0.status);
+	pir = LOAD(&upid0.pir);
 	rr = rdmsr(MSR_IA32_UINTR_RR);
 	ok(rr == (BIT(3) | BIT(7) | BIT(9)) && pir == 0 && !(status & UPID_ON) &&
 	   irq_count(0, UINV) == idt0 + 1,

@@ -75,14 +75,6 @@ static void set_xss(uint64_t v)
 		bail_out("WRMSR IA32_XSS = %#lx raised vector %d", v, vec);
 }
 
-static bool all_byte(const uint8_t *p, unsigned len, uint8_t b)
-{
-	while (len--)
-		if (*p++ != b)
-			return false;
-	return true;
-}
-
 /* ---- the user-interrupt state */
 
 struct ust {
@@ -146,11 +138,6 @@ static const char *ust_diff(const struct ust *a, const struct ust *b)
 		return why;
 	}
 	return NULL;
-}
-
-static const char *x_or(const char *s)
-{
-	return s ? s : "none";
 }
 
 /* Valid sample states. */

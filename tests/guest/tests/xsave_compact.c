@@ -219,14 +219,6 @@ static bool all_zero(const uint8_t *p, unsigned len)
 	return true;
 }
 
-static bool all_byte(const uint8_t *p, unsigned len, uint8_t b)
-{
-	while (len--)
-		if (*p++ != b)
-			return false;
-	return true;
-}
-
 /* What a standard XSAVE of everything shows now (the reference reader). */
 static void snapshot(uint8_t *dst)
 {
@@ -236,11 +228,6 @@ static void snapshot(uint8_t *dst)
 	vec = xsave_safe(dst, xcr0);
 	if (vec != -1)
 		bail_out("standard XSAVE raised vector %d", vec);
-}
-
-static const char *x_or(const char *s)
-{
-	return s ? s : "none";
 }
 
 /* ---- features absent */
