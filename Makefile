@@ -1,11 +1,12 @@
-# UINTR for QEMU 7.2 (TCG) and libvirt 9.0: top-level build, test and demo.
+# UINTR for QEMU 10.0.13 (TCG) and libvirt 11.3.0: top-level build, test and demo.
 #
 #   make               deps, patched QEMU, uintrctl, guest test images, cpu_map
 #   make check         every test suite; ends with "N passed, M failed"
 #   make demo          a UINTR guest under a private libvirtd, checked by uintrctl
-#   make qemu-tree     work/qemu: git tree of QEMU 7.2 with one commit per patch
+#   make qemu-tree     work/qemu: git tree of QEMU 10.0.13 with one commit per patch
 #   make qemu-export   work/qemu's commits back into qemu-patches/
-#   make libvirt-tree / libvirt-export   the same for libvirt 9.0.0
+#   make libvirt-tree / libvirt-export   the same for libvirt 11.3.0
+#   make qemu-stock    the same QEMU without the series (the tests' "QEMU without UINTR")
 #   make check-series  build every prefix of the QEMU series (each patch alone)
 #   make check-targets build the series for qemu-system-i386 and qemu-x86_64 (user)
 #   make conformance   docs/conformance.md from the guest logs of make check
@@ -19,16 +20,19 @@ TOP := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
 BUILD := $(TOP)/build
 export UINTR_CACHE ?= /var/cache/uintr
 QEMU := $(UINTR_CACHE)/qemu/prefix/bin/qemu-system-x86_64
+# The same QEMU without the series: the "QEMU without UINTR" of the tests.
+STOCK_QEMU := $(UINTR_CACHE)/qemu-stock/prefix/bin/qemu-system-x86_64
 UINTRCTL := $(BUILD)/uintrctl/uintrctl
 GUEST_BUILD := $(BUILD)/guest
 CPU_MAP := $(BUILD)/cpu_map
 
-QEMU_SERIES := $(wildcard $(TOP)/qemu-patches/*) $(TOP)/scripts/build-qemu.sh $(TOP)/scripts/tree.sh
+QEMU_SERIES := $(wildcard $(TOP)/qemu-patches/*) $(TOP)/scripts/build-qemu.sh $(TOP)/scripts/qemu-config.sh \
+	$(TOP)/scripts/tree.sh
 LIBVIRT_SERIES := $(wildcard $(TOP)/libvirt-patches/*) $(TOP)/scripts/cpu-map.sh
 
-export QEMU UINTRCTL GUEST_BUILD CPU_MAP
+export QEMU STOCK_QEMU UINTRCTL GUEST_BUILD CPU_MAP
 
-.PHONY: all deps qemu uintrctl guest cpu-map check demo qemu-tree qemu-export \
+.PHONY: all deps qemu qemu-stock uintrctl guest cpu-map check demo qemu-tree qemu-export \
         libvirt-tree libvirt-export check-series check-targets conformance clean FORCE
 
 all: qemu uintrctl guest cpu-map
@@ -45,17 +49,34 @@ $(BUILD)/qemu.stamp: $(QEMU_SERIES) $(BUILD)/deps.stamp $(if $(wildcard $(QEMU))
 	$(TOP)/scripts/build-qemu.sh
 	@touch $@
 
+qemu-stock: $(BUILD)/qemu-stock.stamp
+$(BUILD)/qemu-stock.stamp: $(TOP)/scripts/build-qemu.sh $(TOP)/scripts/qemu-config.sh $(BUILD)/deps.stamp \
+		$(if $(wildcard $(STOCK_QEMU)),,FORCE)
+	$(TOP)/scripts/build-qemu.sh stock
+	@touch $@
+
 uintrctl: $(BUILD)/deps.stamp
 	@$(MAKE) --no-print-directory -C $(TOP)/uintrctl O=$(BUILD)/uintrctl
 
 guest: $(BUILD)/deps.stamp
 	@$(MAKE) --no-print-directory -C $(TOP)/tests/guest O=$(GUEST_BUILD)
 
+# libvirt 11.3.0 with the series, installed into $(LIBVIRT_PREFIX): the
+# libvirtd and virsh of the private daemons (tests/lib/libvirtd.sh).  The
+# libvirt test suite runs later, in make check.
+LIBVIRT_PREFIX := $(UINTR_CACHE)/libvirt/prefix
+.PHONY: libvirt
+all: libvirt
+libvirt: $(BUILD)/libvirt.stamp
+$(BUILD)/libvirt.stamp: $(LIBVIRT_SERIES) $(TOP)/scripts/build-libvirt.sh $(TOP)/scripts/tree.sh $(BUILD)/deps.stamp $(if $(wildcard $(LIBVIRT_PREFIX)/sbin/libvirtd),,FORCE)
+	$(TOP)/scripts/build-libvirt.sh --install-only
+	@touch $@
+
 cpu-map: $(CPU_MAP)/index.xml
 $(CPU_MAP)/index.xml: $(LIBVIRT_SERIES) $(BUILD)/deps.stamp
 	$(TOP)/scripts/cpu-map.sh $(CPU_MAP)
 
-check: all
+check: all qemu-stock
 	@$(TOP)/scripts/check.sh
 
 demo: all

@@ -1,11 +1,20 @@
 #!/bin/bash
-# Build libvirt 9.0.0 with the series (QEMU driver only, tests on) and run
-# the libvirt tests the series touches, plus its syntax-check rules.
+# Build libvirt 11.3.0 with the series (QEMU driver, monolithic libvirtd,
+# tests on), install it into a prefix in the cache, and run the libvirt
+# tests the series touches, plus its syntax-check rules.
 #
-#   build-libvirt.sh [TEST...]     default tests: the CPU-map and QEMU XML ones
+#   build-libvirt.sh [TEST...]        build, install, run the tests
+#                                     (default: the CPU-map and QEMU ones)
+#   build-libvirt.sh --install-only   build and install, run no test
 #
-# Like build-qemu.sh it keeps tree and build in the cache, keyed by the
-# tarball and the series, so an unchanged series costs only the test run.
+# The installed prefix, $UINTR_CACHE/libvirt/prefix (bin/virsh,
+# sbin/libvirtd, lib/.../libvirt.so with an RPATH to its own lib, and
+# share/libvirt/cpu_map with the series' CPU map), is what the private
+# daemons of tests/lib/libvirtd.sh run.
+#
+# Like build-qemu.sh it keeps tree, build and prefix in the cache, keyed by
+# the tarball, the series and the options, so an unchanged series costs
+# only the test run.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -13,12 +22,19 @@ cache=${UINTR_CACHE:-/var/cache/uintr}
 dir=$cache/libvirt
 src=$dir/src
 build=$src/build
+prefix=$dir/prefix
 jobs=${JOBS:-$(nproc)}
+run_tests=1
+if [ "${1:-}" = --install-only ]; then
+    run_tests=0
+    shift
+fi
 tests=("$@")
 [ ${#tests[@]} -gt 0 ] ||
-    tests=(cputest qemuxml2argvtest qemuxml2xmltest domaincapstest qemucapabilitiestest)
+    tests=(cputest qemuxmlconftest domaincapstest qemucapabilitiestest)
 
 options=(
+    --prefix="$prefix"
     -Dno_git=true -Ddocs=disabled -Dtests=enabled -Dexpensive_tests=disabled
     -Ddriver_qemu=enabled -Ddriver_remote=enabled -Ddriver_libvirtd=enabled
     -Ddriver_test=enabled -Ddriver_network=enabled
@@ -31,16 +47,19 @@ options=(
     -Dstorage_gluster=disabled -Dstorage_zfs=disabled -Dstorage_vstorage=disabled
     -Dstorage_iscsi_direct=disabled -Dselinux=disabled -Dapparmor=disabled
     -Dwireshark_dissector=disabled -Dnls=disabled -Dbash_completion=disabled
+    -Dinit_script=none
 )
 
 mkdir -p "$dir"
+# uid nobody (the private daemons) must reach the prefix.
+chmod a+rx "$cache" "$dir"
 exec 9> "$dir/lock"
 flock 9
 
 tarball=$("$top/scripts/tree.sh" tarball libvirt)
 # The tree is made anew when the base changes, or the way tree.sh lays it
-# out (bump the format then; 2: keycodemapdb as a gitlink).
-tree_key="$tarball format=2"
+# out (bump the format then; 3: subprojects/keycodemapdb as a gitlink).
+tree_key="$tarball format=3"
 key=$(printf '%s\n' "$tree_key" "$("$top/scripts/tree.sh" key libvirt)" "${options[@]}" |
     sha256sum | cut -d' ' -f1)
 
@@ -73,6 +92,31 @@ if [ "$(cat "$dir/.key" 2>/dev/null)" != "$key" ]; then
     echo "$key" > "$dir/.key"
 fi
 
+# Install into a staging directory and swap it in, so that the prefix is
+# always a complete install of one key.  meson's install step would rebuild
+# nothing here (--no-rebuild) and writes nothing outside DESTDIR.
+if [ "$(cat "$prefix/.key" 2>/dev/null)" != "$key" ] || [ ! -x "$prefix/sbin/libvirtd" ]; then
+    stage=$dir/stage
+    rm -rf "$stage"
+    echo "libvirt: installing into $prefix"
+    DESTDIR=$stage meson install -C "$build" --no-rebuild > "$dir/install.log" 2>&1 || {
+        tail -30 "$dir/install.log" >&2
+        echo "libvirt: meson install failed, see $dir/install.log" >&2
+        exit 1
+    }
+    [ -x "$stage$prefix/sbin/libvirtd" ] || {
+        echo "libvirt: the install has no sbin/libvirtd, see $dir/install.log" >&2
+        exit 1
+    }
+    echo "$key" > "$stage$prefix/.key"
+    chmod -R a+rX "$stage$prefix"
+    rm -rf "$prefix"
+    mv "$stage$prefix" "$prefix"
+    rm -rf "$stage"
+fi
+echo "libvirt: $("$prefix/sbin/libvirtd" --version) in $prefix"
+[ $run_tests = 1 ] || exit 0
+
 # meson's summary ("Ok: N", "Fail: M", ...) becomes our one-line summary.
 count() { sed -n "s/^$1: *\([0-9]*\) *$/\1/p" "$2" | tail -1; }
 passed=0 failed=0
@@ -80,10 +124,10 @@ for suite in tests syntax-check; do
     log=$dir/$suite.log
     if [ $suite = tests ]; then
         echo "libvirt: running ${tests[*]}"
-        (cd "$build" && meson test --no-rebuild --print-errorlogs "${tests[@]}") > "$log" 2>&1 && rc=0 || rc=$?
+        (cd "$build" && nice meson test --no-rebuild --print-errorlogs "${tests[@]}") > "$log" 2>&1 && rc=0 || rc=$?
     else
         echo "libvirt: running syntax-check"
-        (cd "$build" && meson test --no-rebuild --print-errorlogs --suite syntax-check) > "$log" 2>&1 && rc=0 || rc=$?
+        (cd "$build" && nice meson test --no-rebuild --print-errorlogs --suite syntax-check) > "$log" 2>&1 && rc=0 || rc=$?
     fi
     grep -E '^ *[0-9]+/[0-9]+ ' "$log" | sed 's/^/libvirt: /' || true
     ok=$(count Ok "$log") fail=$(count Fail "$log") to=$(count Timeout "$log")

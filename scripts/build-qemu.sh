@@ -1,15 +1,25 @@
 #!/bin/bash
 # Build and install the patched, TCG-only qemu-system-x86_64.
 #
+#   build-qemu.sh           the series: $UINTR_CACHE/qemu/prefix
+#   build-qemu.sh stock     the same base without the series, configured the
+#                           same way: $UINTR_CACHE/qemu-stock/prefix (the
+#                           "QEMU without UINTR" of the tests)
+#
 # The tree, the build directory and the install prefix live in the cache
-# ($UINTR_CACHE, default /var/cache/uintr/qemu), outside any clone, so that
+# ($UINTR_CACHE, default /var/cache/uintr), outside any clone, so that
 # clones and CI runs share one incremental build.  A key made of the base
-# tarball, the series and this script decides whether anything is to do.
+# tarball, the series and the options decides whether anything is to do.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cache=${UINTR_CACHE:-/var/cache/uintr}
-dir=$cache/qemu
+variant=${1:-series}
+case $variant in
+series) dir=$cache/qemu ;;
+stock) dir=$cache/qemu-stock ;;
+*) echo "usage: $0 [stock]" >&2; exit 2 ;;
+esac
 src=$dir/src
 build=$dir/build
 prefix=$dir/prefix
@@ -20,15 +30,20 @@ jobs=${JOBS:-$(nproc)}
 mkdir -p "$dir"
 exec 9> "$dir/lock"
 flock 9
+qemu_build_tools
 
 tarball=$("$top/scripts/tree.sh" tarball qemu)
 # The tree is made anew when the base changes.
 tree_key=$tarball
-series_key=$("$top/scripts/tree.sh" key qemu)
+if [ "$variant" = stock ]; then
+    series_key=stock-$(sha256sum "$tarball" | cut -d' ' -f1)
+else
+    series_key=$("$top/scripts/tree.sh" key qemu)
+fi
 key=$(printf '%s\n' "$series_key" "$prefix" "${qemu_options[@]}" | sha256sum | cut -d' ' -f1)
 
 if [ -x "$prefix/bin/qemu-system-x86_64" ] && [ "$(cat "$prefix/.key" 2>/dev/null)" = "$key" ]; then
-    echo "qemu: up to date ($prefix/bin/qemu-system-x86_64)"
+    echo "qemu ($variant): up to date ($prefix/bin/qemu-system-x86_64)"
     exit 0
 fi
 
@@ -38,7 +53,12 @@ if [ "$(cat "$dir/.tree" 2>/dev/null)" != "$tree_key" ]; then
     rm -rf "$src" "$build" "$dir/.series"
 fi
 if [ "$(cat "$dir/.series" 2>/dev/null)" != "$series_key" ]; then
-    if [ -d "$src/.git" ]; then
+    if [ "$variant" = stock ]; then
+        rm -rf "$src"
+        mkdir -p "$src"
+        tar -xf "$tarball" -C "$src" --strip-components=1 --no-same-owner
+        echo "$tree_key" > "$dir/.tree"
+    elif [ -d "$src/.git" ]; then
         "$top/scripts/tree.sh" sync qemu "$src"
     else
         "$top/scripts/tree.sh" make qemu "$src"
@@ -54,7 +74,7 @@ fi
 
 qemu_edk2_standins "$src"
 export CCACHE_DIR=${CCACHE_DIR:-$cache/ccache}
-echo "qemu: building in $build"
+echo "qemu ($variant): building in $build"
 nice ninja -C "$build" -j "$jobs" qemu-system-x86_64 > "$build/build.log" 2>&1 || {
     grep -B2 -A12 -m3 'error' "$build/build.log" >&2 || tail -40 "$build/build.log" >&2
     echo "qemu: build failed, see $build/build.log" >&2
@@ -65,4 +85,4 @@ ninja -C "$build" install > "$build/install.log" 2>&1 || {
     exit 1
 }
 echo "$key" > "$prefix/.key"
-echo "qemu: installed $prefix/bin/qemu-system-x86_64"
+echo "qemu ($variant): installed $prefix/bin/qemu-system-x86_64"

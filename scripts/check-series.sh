@@ -17,6 +17,7 @@ exec 9> "$dir/lock"
 flock 9
 "$top/scripts/tree.sh" sync qemu "$src" > /dev/null || exit 1
 . "$top/scripts/qemu-config.sh"
+qemu_build_tools
 [ -f "$build/build.ninja" ] || qemu_configure "$src" "$build" "$dir/prefix" || exit 1
 qemu_edk2_standins "$src"
 export CCACHE_DIR=${CCACHE_DIR:-$cache/ccache}

@@ -23,6 +23,7 @@ exec 9> "$dir/lock"
 flock 9
 "$top/scripts/tree.sh" sync qemu "$src" > /dev/null || { bad "series applies"; finish; }
 . "$top/scripts/qemu-config.sh"
+qemu_build_tools
 qemu_edk2_standins "$src"
 if [ ! -f "$build/build.ninja" ]; then
     mkdir -p "$build"

@@ -13,12 +13,13 @@ build=$top/build
 logs=$build/check
 mkdir -p "$logs"
 : "${QEMU:?}" "${UINTRCTL:?}" "${GUEST_BUILD:?}" "${CPU_MAP:?}"
-export STOCK_QEMU=${STOCK_QEMU:-/usr/bin/qemu-system-x86_64}
+export STOCK_QEMU=${STOCK_QEMU:-${UINTR_CACHE:-/var/cache/uintr}/qemu-stock/prefix/bin/qemu-system-x86_64}
 
 suites=(
     "patches      $top/scripts/check-patches.sh"
     "qemu-tests   $top/scripts/qemu-tests.sh"
     "guest        $top/tests/guest/run-tests --qemu $QEMU --build $GUEST_BUILD --out $logs/guest"
+    "guest-trace  $top/tests/guest/trace-test.sh --qemu $QEMU --build $GUEST_BUILD --out $logs/guest-trace"
     "uintrctl     make --no-print-directory -C $top/uintrctl O=$build/uintrctl check"
     "uintrctl-qmp make --no-print-directory -C $top/uintrctl O=$build/uintrctl check-qemu"
     "uintrctl-libvirt make --no-print-directory -C $top/uintrctl O=$build/uintrctl check-libvirt"

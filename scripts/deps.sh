@@ -11,16 +11,15 @@ pkgs=(
     seabios qemu-system-data ipxe-qemu
     # bare-metal guest tests (ELF64 -> elf32-i386 with binutils)
     binutils
-    # uintrctl
+    # uintrctl (a libvirt client: Debian's libvirt 9.0 client library talks
+    # to the series' 11.3 daemons)
     libvirt-dev libjson-c-dev libxml2-dev
     # libvirt build and tests
     libxml2-utils xsltproc libgnutls28-dev libtirpc-dev libyajl-dev
     libdevmapper-dev libnl-3-dev libnl-route-3-dev libpciaccess-dev
     libudev-dev python3-docutils
-    # the private libvirt daemon used by demo and e2e tests
-    libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients tini
-    # an unpatched QEMU (Debian's) for the "QEMU without the feature" tests
-    qemu-system-x86
+    # the private libvirt daemons (built from the series) run under tini
+    tini
     # qemu-img: the qcow2 disk of the savevm/loadvm migration test
     qemu-utils
     util-linux dpkg-dev xz-utils
@@ -32,21 +31,26 @@ for p in "${pkgs[@]}"; do
         missing+=("$p")
 done
 
-# apt-get source needs deb-src entries; add our own file when none exists.
-if ! grep -rqs '^\(Types: *deb-src\|deb-src \)' /etc/apt/sources.list /etc/apt/sources.list.d/; then
-    cat > /etc/apt/sources.list.d/uintr-deb-src.sources <<'SRC'
-Types: deb-src
+# Our own apt sources file: Debian 13's source packages (QEMU 10.0.13 and
+# libvirt 11.3.0, fetched by scripts/tree.sh with apt-get source) and
+# bookworm-backports, from which scripts/build-tools.sh downloads meson and
+# pycotap for QEMU's build.  Backports have pin priority 100 and deb-src
+# entries install nothing, so no installed package moves to another suite.
+sources=/etc/apt/sources.list.d/uintr.sources
+want_sources='Types: deb-src
 URIs: http://deb.debian.org/debian
-Suites: bookworm bookworm-updates
+Suites: trixie
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 
-Types: deb-src
-URIs: http://deb.debian.org/debian-security
-Suites: bookworm-security
+Types: deb
+URIs: http://deb.debian.org/debian
+Suites: bookworm-backports
 Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-SRC
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg'
+if [ "$(cat "$sources" 2>/dev/null)" != "$want_sources" ]; then
+    printf '%s\n' "$want_sources" > "$sources"
+    rm -f /etc/apt/sources.list.d/uintr-deb-src.sources   # the 7.2-era file
     need_update=1
 fi
 

@@ -7,7 +7,6 @@
 qemu_firmware=/usr/share/seabios:/usr/share/qemu:/usr/lib/ipxe/qemu
 qemu_options=(
     --firmwarepath="$qemu_firmware"
-    --meson=/usr/bin/meson
     --target-list=x86_64-softmmu
     --without-default-features --enable-tcg --disable-kvm --disable-xen
     --disable-docs --disable-install-blobs --disable-user --disable-tools
@@ -23,6 +22,40 @@ qemu_edk2_standins() {
     for f in $(sed -n "s/^ *'\(edk2-[^']*\.fd\)',\$/\1/p" "$src/pc-bios/meson.build"); do
         [ -e "$src/pc-bios/$f.bz2" ] || bzip2 -c < /dev/null > "$src/pc-bios/$f.bz2"
     done
+}
+
+# QEMU 10.0 needs meson >= 1.5 and pycotap >= 1.1; Debian 12 has meson
+# 1.0.1 and no pycotap.  bookworm-backports has both (pure Python): their
+# .debs, pinned by SHA-256, are unpacked into the cache and put on PATH and
+# PYTHONPATH for QEMU's build only, so the machine's own meson stays.
+qemu_tools=${UINTR_CACHE:-/var/cache/uintr}/tools
+qemu_tool_debs=(
+    "meson/bookworm-backports meson_1.7.0-1~bpo12+1_all.deb 4b86d2f2cb4431d03826fa4b2c3a89508edeb8140509e7e4b285285ec3175bbe"
+    "python3-pycotap/bookworm-backports python3-pycotap_1.3.1-2~bpo12+1_all.deb 3774be6e79318192059aa72e7b7a701e8b99bba2147befcc715650a0da65ca96"
+)
+
+qemu_build_tools() {
+    local entry pkg deb sha
+    mkdir -p "$qemu_tools/debs"
+    for entry in "${qemu_tool_debs[@]}"; do
+        read -r pkg deb sha <<< "$entry"
+        if [ ! -e "$qemu_tools/debs/$deb" ]; then
+            (cd "$qemu_tools/debs" && apt-get download -qq "$pkg" > /dev/null 2>&1) || {
+                echo "qemu: apt-get download $pkg failed (run scripts/deps.sh: it adds bookworm-backports)" >&2
+                return 1
+            }
+        fi
+        echo "$sha  $qemu_tools/debs/$deb" | sha256sum --quiet -c - || {
+            echo "qemu: $deb does not match the pinned SHA-256 $sha" >&2
+            return 1
+        }
+        if [ "$(cat "$qemu_tools/root/.${pkg%%/*}" 2>/dev/null)" != "$sha" ]; then
+            dpkg-deb -x "$qemu_tools/debs/$deb" "$qemu_tools/root"
+            echo "$sha" > "$qemu_tools/root/.${pkg%%/*}"
+        fi
+    done
+    export PATH=$qemu_tools/root/usr/bin:$PATH
+    export PYTHONPATH=$qemu_tools/root/usr/lib/python3/dist-packages${PYTHONPATH:+:$PYTHONPATH}
 }
 
 qemu_configure() {

@@ -8,8 +8,9 @@
 #   tree.sh key PROJECT            print a hash of the base tarball and the series
 #
 # PROJECT is qemu or libvirt.  The base is Debian's upstream orig tarball,
-# pinned by SHA-256; QEMU_TARBALL / LIBVIRT_TARBALL name a tarball of your own
-# (a qemu-7.2.0 / libvirt-9.0.0 release tarball) to use instead.
+# pinned by SHA-256, from Debian 13's source package (scripts/deps.sh adds
+# the deb-src entry); QEMU_TARBALL / LIBVIRT_TARBALL name a tarball of your
+# own (a qemu-10.0.13 / libvirt-11.3.0 release tarball) to use instead.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,18 +18,19 @@ cache=${UINTR_CACHE:-/var/cache/uintr}
 
 case ${2:-} in
 qemu)
-    srcpkg=qemu
-    orig=qemu_7.2+dfsg.orig.tar.xz
-    sha=91aca71520040edc40b8d437aa3004dae614f58e286cf653ee8996c07af2962f
+    srcpkg=qemu/trixie
+    orig=qemu_10.0.13+ds.orig.tar.xz
+    sha=6a0888e806c2ffc0c5f0733e974f9aea55491950d3c47c98669c8b236dde59ae
     user=${QEMU_TARBALL:-}
     ;;
 libvirt)
-    srcpkg=libvirt
-    # Upstream's git has src/keycodemapdb as a submodule; libvirt's
-    # syntax-check rules skip it only when it is not tracked as files.
-    submodules=(src/keycodemapdb)
-    orig=libvirt_9.0.0.orig.tar.xz
-    sha=deca5cff1b7baac297bca9663907c61f71a47183371dc7ac019c107806d5435a
+    srcpkg=libvirt/trixie
+    # keycodemapdb (subprojects/keycodemapdb since libvirt made it a meson
+    # subproject; src/keycodemapdb in 9.0) is a git submodule upstream;
+    # libvirt's syntax-check rules skip it only when it is not tracked as files.
+    submodules=(subprojects/keycodemapdb)
+    orig=libvirt_11.3.0.orig.tar.xz
+    sha=6bcb0c42c4580436fea262ced56f68a6afe20f7390b1bea2116718cc034a0283
     user=${LIBVIRT_TARBALL:-}
     ;;
 *)
@@ -51,9 +53,12 @@ tarball() {
     local dir=$cache/src
     mkdir -p "$dir"
     if [ ! -e "$dir/$orig" ]; then
-        (cd "$dir" && apt-get source --download-only -qq "$srcpkg" >/dev/null 2>&1) ||
-            die "apt-get source $srcpkg failed (is a deb-src entry configured? run scripts/deps.sh)"
-        [ -e "$dir/$orig" ] || die "apt-get source $srcpkg did not bring $orig"
+        # apt-get may fail on a file we do not need (an upstream signature
+        # that the archive no longer has): what counts is the orig tarball
+        # and its checksum.
+        (cd "$dir" && apt-get source --download-only -qq "$srcpkg" > "$dir/apt-source.log" 2>&1) || true
+        [ -e "$dir/$orig" ] ||
+            die "apt-get source $srcpkg did not bring $orig (is the trixie deb-src entry configured? run scripts/deps.sh; see $dir/apt-source.log)"
     fi
     echo "$sha  $dir/$orig" | sha256sum --quiet -c - >&2 ||
         die "$dir/$orig does not match the pinned SHA-256 $sha"
@@ -127,16 +132,63 @@ sync_tree() {
     apply_series "$dir"
 }
 
+# The identity that signs the exported patches: AUTHOR="Name <email>", else
+# the git identity configured for the tree, else the project's placeholder.
+# Whoever posts the series must sign it off as themselves.
+placeholder='UINTR project <uintr@localhost>'
+export_identity() {
+    local dir=$1 name email
+    if [ -n "${AUTHOR:-}" ]; then
+        echo "$AUTHOR"
+        return
+    fi
+    name=$(git -C "$dir" config user.name || true)
+    email=$(git -C "$dir" config user.email || true)
+    if [ -n "$name" ] && [ -n "$email" ]; then
+        echo "$name <$email>"
+    else
+        echo "$placeholder"
+    fi
+}
+
 export_tree() {
-    local dir=$1
+    local dir=$1 ident name email tmp cover
     [ -d "$dir/.git" ] || die "$dir is not a tree made by '$0 make'"
     git -C "$dir" diff --quiet HEAD || die "$dir has uncommitted changes"
+    ident=$(export_identity "$dir")
+    [[ $ident =~ ^[^\<\>]+\ \<[^\<\>@]+@[^\<\>]+\>$ ]] ||
+        die "AUTHOR must read 'Name <email>', not '$ident'"
+    name=${ident% <*}
+    email=${ident##*<}
+    email=${email%>}
+    # Author and Signed-off-by become $ident, in a scratch clone, so that
+    # the tree itself stays as it is.
+    tmp=$(mktemp -d)
+    git clone -q "$dir" "$tmp/t"
+    git -C "$tmp/t" fetch -q origin 'refs/tags/base:refs/tags/base'
+    if [ "$ident" != "$placeholder" ]; then
+        git -C "$tmp/t" -c user.name="$name" -c user.email="$email" \
+            rebase -q --committer-date-is-author-date base --exec \
+            "git commit -q --amend --no-edit --author='$ident' --trailer 'Signed-off-by: $ident' &&
+             git log -1 --format=%B | grep -vFx 'Signed-off-by: $placeholder' |
+             git commit -q --amend --cleanup=verbatim -F -"
+    fi
     rm -f "$patches"/*.patch
     mkdir -p "$patches"
-    git -C "$dir" format-patch -q --no-signature --zero-commit \
-        -o "$patches" base..HEAD
-    (cd "$patches" && ls -1 ./*.patch 2>/dev/null | sed 's|^\./||') > "$patches/series"
-    echo "exported $(wc -l < "$patches/series") patch(es) to $patches"
+    cover=()
+    if [ -f "$patches/cover-letter.txt" ]; then
+        # The cover letter's text: subject on the first line, then the body.
+        git -C "$tmp/t" config branch.master.description "$(cat "$patches/cover-letter.txt")"
+        cover=(--cover-letter --cover-from-description=subject)
+    fi
+    git -C "$tmp/t" -c user.name="$name" -c user.email="$email" \
+        format-patch -q --no-signature --zero-commit --from="$ident" \
+        ${cover[@]+"${cover[@]}"} -o "$patches" base..HEAD
+    rm -rf "$tmp"
+    # The series is what git am applies: the cover letter is not in it.
+    (cd "$patches" && ls -1 ./*.patch 2>/dev/null | sed 's|^\./||' |
+        grep -v '^0000-cover-letter.patch$') > "$patches/series"
+    echo "exported $(wc -l < "$patches/series") patch(es) to $patches as $ident"
 }
 
 case $1 in

@@ -45,7 +45,7 @@ t_check "libvirt's cpu_map has $file and index.xml includes it" python3 - "$CPU_
 import os, sys, xml.etree.ElementTree as ET
 d, f = sys.argv[1:]
 inc = [i.get("filename") for i in ET.parse(os.path.join(d, "index.xml")).getroot()
-       .findall("arch[@name='x86']/include")]
+       .findall("arch[@name='x86']//include")]
 assert os.path.exists(os.path.join(d, f)), "no " + f
 assert f in inc, "index.xml does not include " + f
 EOF

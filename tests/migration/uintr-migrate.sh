@@ -6,7 +6,7 @@
 #
 # Builds nothing.  Environment:
 #   QEMU          patched QEMU (default /var/cache/uintr/qemu/prefix/bin/qemu-system-x86_64)
-#   STOCK_QEMU    a QEMU without UINTR (default /usr/bin/qemu-system-x86_64)
+#   STOCK_QEMU    a QEMU without UINTR (default: the unpatched build, make qemu-stock)
 #   GUEST_BUILD   directory with uintr_migrate.flat (default build/guest)
 #   MIGRATIONS    live migrations per TCG mode (default 20, at least 20 required)
 #   OUT           where logs go (default: a new directory under /tmp, kept)
@@ -49,7 +49,7 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 QEMU=${QEMU:-/var/cache/uintr/qemu/prefix/bin/qemu-system-x86_64}
-STOCK_QEMU=${STOCK_QEMU:-/usr/bin/qemu-system-x86_64}
+STOCK_QEMU=${STOCK_QEMU:-${UINTR_CACHE:-/var/cache/uintr}/qemu-stock/prefix/bin/qemu-system-x86_64}
 GUEST_BUILD=${GUEST_BUILD:-$here/../../build/guest}
 MIGRATIONS=${MIGRATIONS:-20}
 IMAGE=$GUEST_BUILD/uintr_migrate.flat

@@ -13,7 +13,7 @@
 #
 #   CPU_MAP=...     cpu_map with the libvirt series (make cpu-map; required)
 #   QEMU=...        patched qemu-system-x86_64 (required)
-#   STOCK_QEMU=...  QEMU without the UINTR series, Debian's qemu-system-x86
+#   STOCK_QEMU=...  QEMU without the UINTR series (make qemu-stock)
 #                   (required: exit 6)
 #   UINTRCTL=...    binary under test
 # Needs root (to run the daemon as nobody; SKIP otherwise), libvirtd, tini,
@@ -25,7 +25,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../../tests/lib/libvirtd.sh"
 UINTRCTL=${UINTRCTL:-$HERE/../build/uintrctl}
 QEMU=${QEMU:-/var/cache/uintr/qemu/prefix/bin/qemu-system-x86_64}
-STOCK_QEMU=${STOCK_QEMU:-/usr/bin/qemu-system-x86_64}
+STOCK_QEMU=${STOCK_QEMU:-${UINTR_CACHE:-/var/cache/uintr}/qemu-stock/prefix/bin/qemu-system-x86_64}
 CPU_MAP=${CPU_MAP:-}
 pass=0 fail=0 skip=0
 DIR=
@@ -136,7 +136,7 @@ expect_grep unknown-domain-message err "^uintrctl: error: cannot find domain 'no
 
 # --- stock QEMU: no uintr property -> 6; defined but stopped -> 7 ---
 if [ ! -x "$STOCK_QEMU" ]; then
-    bad stock-qemu "no stock QEMU at STOCK_QEMU=$STOCK_QEMU (scripts/deps.sh installs qemu-system-x86)"
+    bad stock-qemu "no stock QEMU at STOCK_QEMU=$STOCK_QEMU (make qemu-stock builds it)"
 elif "$STOCK_QEMU" -cpu help 2>/dev/null | grep -qw uintr; then
     bad stock-qemu "STOCK_QEMU=$STOCK_QEMU knows uintr: not a QEMU without the series"
 elif ! define_domain stock "$STOCK_QEMU" 2 "$(cpu_with)" ""; then

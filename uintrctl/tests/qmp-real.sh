@@ -17,7 +17,7 @@ set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 UINTRCTL=${UINTRCTL:-$HERE/../build/uintrctl}
 QEMU=${QEMU:-/var/cache/uintr/qemu/prefix/bin/qemu-system-x86_64}
-STOCK_QEMU=${STOCK_QEMU:-/usr/bin/qemu-system-x86_64}
+STOCK_QEMU=${STOCK_QEMU:-${UINTR_CACHE:-/var/cache/uintr}/qemu-stock/prefix/bin/qemu-system-x86_64}
 TMP=$(mktemp -d /tmp/uintrctl-qmp-real.XXXXXX)
 PIDS=()
 pass=0 fail=0 skip=0
@@ -165,7 +165,7 @@ expect_rc missing-socket-exit-4 4 --qmp "$TMP/does-not-exist.sock" cpuid
 
 # --- a QEMU without the UINTR series: exit 6 ---
 if [ ! -x "$STOCK_QEMU" ]; then
-    skipped stock-qemu-exit-6 "no STOCK_QEMU=$STOCK_QEMU (apt-get install qemu-system-x86)"
+    skipped stock-qemu-exit-6 "no STOCK_QEMU=$STOCK_QEMU (make qemu-stock builds it)"
 elif "$STOCK_QEMU" -cpu help 2>/dev/null | grep -qw uintr; then
     skipped stock-qemu-exit-6 "STOCK_QEMU=$STOCK_QEMU knows 'uintr'; it is not a stock QEMU"
 elif start_qemu stock "$STOCK_QEMU" qemu64 2; then
