@@ -49,4 +49,23 @@ bool x2apic_supported(void);
 bool x2apic_enabled(void);
 bool enable_x2apic(void);
 
+/* x2APIC mode: the ICR is one 64-bit MSR, destination in bits 63:32. */
+#define MSR_X2APIC_ICR		(MSR_X2APIC_BASE + (APIC_ICR >> 4))	/* 0x830 */
+#define MSR_X2APIC_SELF_IPI	0x83f
+
+/*
+ * The apic=xapic|x2 command-line key (default xapic).  With apic=x2,
+ * switches every CPU to x2APIC mode and reports it with one TAP line; a
+ * CPU without x2APIC (or one that does not switch) is a failed check, not
+ * a skip.  Returns false if the mode asked for is not in effect; the test
+ * should then end with tap_done().  Call from main() on the BSP.
+ */
+bool apic_mode_init(void);
+
+/* True if the command line asked for x2APIC mode (apic=x2). */
+bool apic_mode_x2(void);
+
+/* "xAPIC" or "x2APIC": the mode this CPU is in, for messages. */
+const char *apic_mode_name(void);
+
 #endif

@@ -1,4 +1,5 @@
 /* User interrupts: feature probe, configuration check, CR4 and the handler pointer. */
+#include "apic.h"
 #include "args.h"
 #include "desc.h"
 #include "processor.h"
@@ -16,6 +17,11 @@ void (*volatile uintr_handler)(struct uintr_frame *frame) = default_handler;
 bool uintr_supported(void)
 {
 	return cpuid(0).a >= 7 && (cpuid_count(7, 0).d & CPUID_7_0_EDX_UINTR);
+}
+
+uint64_t upid_ndst(uint32_t id)
+{
+	return x2apic_enabled() ? UPID_NDST_X2APIC(id) : UPID_NDST_XAPIC(id);
 }
 
 int uintr_expected(void)

@@ -28,6 +28,8 @@ struct upid {
 #define UPID_NV(v)		((uint64_t)(uint8_t)(v) << 16)
 /* xAPIC mode: the destination APIC ID sits in NDST[15:8]. */
 #define UPID_NDST_XAPIC(id)	((uint64_t)(uint8_t)(id) << 40)
+/* x2APIC mode: NDST (bits 63:32) is the whole 32-bit APIC ID. */
+#define UPID_NDST_X2APIC(id)	((uint64_t)(uint32_t)(id) << 32)
 
 /* User-interrupt target table entry. */
 struct uitte {
@@ -46,6 +48,14 @@ struct uintr_frame {
 };
 
 bool uintr_supported(void);
+
+/*
+ * UPID.NDST (already in place, bits 63:32) naming APIC ID id in the
+ * encoding of the mode this CPU's local APIC is in: SENDUIPI reads NDST
+ * in the mode of the sender's APIC, so tests keep all CPUs in one mode
+ * (apic_mode_init()).
+ */
+uint64_t upid_ndst(uint32_t id);
 
 /*
  * The uintr=0|1 command-line key says whether the CPU has UINTR.  Checks it

@@ -121,7 +121,9 @@ int main(void)
 		return tap_done();
 	}
 
-	upid.status = UPID_NV(UINV) | UPID_NDST_XAPIC(apic_id());
+	if (!apic_mode_init())
+		return tap_done();
+	upid.status = UPID_NV(UINV) | upid_ndst(apic_id());
 	uitt[0].lo = UITTE(UV);
 	uitt[0].upid = (uintptr_t)&upid;
 	write_cr4(read_cr4() | X86_CR4_UINTR);

@@ -12,6 +12,8 @@
  *   idle=K      first wait K seconds in ring 0 without touching any UINTR
  *               state (default 0), so that a migration in that time carries
  *               no UINTR state; seconds and hold count from after it
+ *   apic=x2     run both CPUs in x2APIC mode (default apic=xapic): NDST
+ *               in the x2APIC encoding, notifications through the MSR ICR
  *   xsaves=1    also enable XSAVE with IA32_XSS[14] (needs XSAVES): at the
  *               end each CPU checks that IA32_XSS survived, and that XSAVES
  *               and XRSTORS of the user-interrupt component round-trip the
@@ -319,11 +321,13 @@ int main(void)
 		diag("idle for %u s before touching UINTR state", idle);
 		mdelay(idle * 1000);
 	}
-	diag("seconds=%u hold=%u tsc_khz=%lu", seconds, hold, tsc_khz);
+	if (!apic_mode_init())
+		return tap_done();
+	diag("seconds=%u hold=%u tsc_khz=%lu %s", seconds, hold, tsc_khz, apic_mode_name());
 
-	upid0.u.status = UPID_NV(UINV0) | UPID_NDST_XAPIC(cpu_apic_id(0));
-	upid1.u.status = UPID_NV(UINV1) | UPID_NDST_XAPIC(cpu_apic_id(1));
-	upid_pend.u.status = UPID_SN | UPID_NV(UINV0) | UPID_NDST_XAPIC(cpu_apic_id(0));
+	upid0.u.status = UPID_NV(UINV0) | upid_ndst(cpu_apic_id(0));
+	upid1.u.status = UPID_NV(UINV1) | upid_ndst(cpu_apic_id(1));
+	upid_pend.u.status = UPID_SN | UPID_NV(UINV0) | upid_ndst(cpu_apic_id(0));
 	uitt0[0].lo = UITTE(UV_PING);
 	uitt0[0].upid = (uint64_t)&upid1.u;
 	uitt0[1].lo = UITTE(1);
@@ -384,7 +388,7 @@ int main(void)
 
 	wrmsr(MSR_IA32_UINTR_PD, (uint64_t)&upid_pend.u);
 	STORE(&draining, 1);
-	__atomic_store_n(&upid_pend.u.status, UPID_NV(UINV0) | UPID_NDST_XAPIC(cpu_apic_id(0)),
+	__atomic_store_n(&upid_pend.u.status, UPID_NV(UINV0) | upid_ndst(cpu_apic_id(0)),
 			 __ATOMIC_RELEASE);
 	{
 		unsigned want = 0, once = 0, desc = 1, prev = 64;

@@ -7,7 +7,8 @@
  * UIRR, at any CPL and whatever UIF is.  Other vectors, or CR4.UINTR = 0:
  * normal IDT delivery.  RFLAGS.IF = 0 keeps the interrupt pending.
  *
- * Command line: uintr=0|1, the CPUID.(7,0):EDX[5] the run expects.
+ * Command line: uintr=0|1, the CPUID.(7,0):EDX[5] the run expects;
+ * apic=xapic|x2 (default xapic), the APIC mode of every CPU.
  */
 #include "apic.h"
 #include "desc.h"
@@ -154,7 +155,7 @@ static void test_unmapped_upid(void)
 static void test_ring0_uif0(void)
 {
 	uint64_t pir = BIT(5) | BIT(40), rr0 = BIT(1), rr;
-	uint64_t status = UPID_ON | UPID_NV(UINV) | UPID_NDST_XAPIC(apic_id()) | 0xab00000000ull;
+	uint64_t status = UPID_ON | UPID_NV(UINV) | upid_ndst(apic_id()) | 0xab00000000ull;
 	unsigned idt0 = irq_count(0, UINV), oth0 = irq_count(0, OTHER_VEC);
 	long ret = -1;
 	bool met;
@@ -222,7 +223,7 @@ static void test_ring0_uif0(void)
 /* RFLAGS.IF=0: the notification interrupt stays pending in the APIC. */
 static void test_if0(void)
 {
-	uint64_t status = UPID_ON | UPID_NV(UINV) | UPID_NDST_XAPIC(apic_id());
+	uint64_t status = UPID_ON | UPID_NV(UINV) | upid_ndst(apic_id());
 	uint64_t rr, pir;
 	bool on, irr, met;
 
@@ -252,7 +253,7 @@ static void test_if0(void)
 /* Notification processing in ring 3, with UIF=0 and with UIF=1. */
 static void test_ring3(void)
 {
-	uint64_t status = UPID_ON | UPID_NV(UINV) | UPID_NDST_XAPIC(apic_id());
+	uint64_t status = UPID_ON | UPID_NV(UINV) | upid_ndst(apic_id());
 	unsigned idt0 = irq_count(0, UINV), u0;
 	long ret = 0;
 	uint64_t rr;
@@ -291,7 +292,7 @@ static void test_ring3(void)
 /* Vectors that are not notifications go through the IDT. */
 static void test_not_notifications(void)
 {
-	uint64_t status = UPID_ON | UPID_NV(UINV) | UPID_NDST_XAPIC(apic_id());
+	uint64_t status = UPID_ON | UPID_NV(UINV) | upid_ndst(apic_id());
 	unsigned h;
 	uint64_t rr;
 	bool met;
@@ -369,7 +370,7 @@ static void cpu1_cleanup(void *arg)
 static void test_cross_cpu(void)
 {
 	uint32_t id1 = cpu_apic_id(1);
-	uint64_t status = UPID_ON | UPID_NV(CPU1_UINV) | UPID_NDST_XAPIC(id1);
+	uint64_t status = UPID_ON | UPID_NV(CPU1_UINV) | upid_ndst(id1);
 	unsigned h = irq_count(1, CPU1_UINV), h0 = irq_count(0, CPU1_UINV);
 	struct cpu1_state s = { 0 };
 	bool met;
@@ -415,6 +416,8 @@ int main(void)
 		return tap_done();
 	}
 
+	if (!apic_mode_init())
+		return tap_done();
 	count_irqs(0x40, 0x7f);
 	uintr_handler = record_uintr;
 

@@ -6,8 +6,10 @@
  *           UPIDADDR not 64-byte aligned; UPID reserved bits
  *   #PF     UITT entry or UPID unmapped, error code U/S=0 from any ring
  *   else    PIR[UV] := 1; if ON=SN=0: ON := 1 and IPI NV -> NDST[15:8]
+ *           (xAPIC mode) or -> the 32-bit NDST (x2APIC mode)
  *
- * Command line: uintr=0|1, the CPUID.(7,0):EDX[5] the run expects.
+ * Command line: uintr=0|1, the CPUID.(7,0):EDX[5] the run expects;
+ * apic=xapic|x2 (default xapic), the APIC mode of every CPU.
  */
 #include "apic.h"
 #include "args.h"
@@ -92,7 +94,7 @@ static void set_upid(struct upid *u, uint64_t status, uint64_t pir)
 
 static uint64_t self_status(int nv)
 {
-	return UPID_NV(nv) | UPID_NDST_XAPIC(apic_id());
+	return UPID_NV(nv) | upid_ndst(apic_id());
 }
 
 /* ---- #UD */
@@ -324,11 +326,82 @@ static int senduipi_rbx(uint64_t rbx, uint64_t rax)
 	return asm_safe("senduipi %%rbx", "r"(rbxv), "r"(raxv));
 }
 
+/*
+ * The notification IPI: fixed, physical, vector NV to NDST[15:8] in xAPIC
+ * mode, to the whole 32-bit NDST in x2APIC mode.  The ICR reads it back.
+ */
+static bool icr_holds(int nv, uint32_t dest, char *buf, size_t len)
+{
+	if (x2apic_enabled()) {
+		uint64_t icr = rdmsr(MSR_X2APIC_ICR);
+
+		snprintf(buf, len, "ICR (MSR 0x830) reads %#lx", icr);
+		return (icr & 0xc8fff) == (uint64_t)nv && icr >> 32 == dest;
+	}
+	snprintf(buf, len, "ICR reads %#x:%08x", apic_read(APIC_ICR2), apic_read(APIC_ICR));
+	return (apic_read(APIC_ICR) & 0xfffff) == (uint32_t)nv && apic_read(APIC_ICR2) >> 24 == dest;
+}
+
+static unsigned nv_count(int cpu)
+{
+	return cpu < cpu_count() ? irq_count(cpu, NV_VEC) : 0;
+}
+
+/*
+ * NDST in the other mode's encoding of APIC ID 1.  x2APIC mode: NDST =
+ * 1 << 8 (the xAPIC encoding) is x2APIC ID 256, which no CPU has: the
+ * UPID is posted and ON set, the IPI reaches nobody.  xAPIC mode: NDST = 1
+ * (the x2APIC encoding) has NDST[15:8] = 0, the BSP's APIC ID: the BSP
+ * gets it, CPU 1 does not.
+ */
+static void test_ndst_other_encoding(void)
+{
+	bool x2 = x2apic_enabled();
+	uint64_t ndst = x2 ? UPID_NDST_XAPIC(1) : UPID_NDST_X2APIC(1);
+	uint32_t dest = x2 ? 0x100 : 0;
+	unsigned h0 = nv_count(0), h1 = nv_count(1);
+	char icr[64];
+	bool met = true, icr_ok;
+	int vec;
+
+	if (!x2 && apic_id() != 0) {
+		diag("BSP APIC ID %u != 0: xAPIC case of NDST = 1 not applicable", apic_id());
+		return;
+	}
+	set_entry(3, UITTE(13), (uintptr_t)&tgt);
+	set_upid(&tgt, UPID_NV(NV_VEC) | ndst, 0);
+	vec = senduipi_safe(3);
+	if (x2)
+		mdelay(QUIET_MS);
+	else
+		met = wait_until(nv_count(0) == h0 + 1, TIMEOUT_MS);
+	mdelay(5);
+	icr_ok = icr_holds(NV_VEC, dest, icr, sizeof(icr));
+	if (x2)
+		ok(vec == -1 && tgt.pir == BIT(13) && (tgt.status & UPID_ON) &&
+		   nv_count(0) == h0 && nv_count(1) == h1,
+		   "x2APIC mode: SENDUIPI with NDST = %#lx (APIC ID 1 in the xAPIC encoding) posts "
+		   "(PIR %#lx, ON %d) and its IPI NV %#x to x2APIC ID %#x, which no CPU has, reaches "
+		   "nobody: CPU 0 got %u, CPU 1 got %u", ndst >> 32, tgt.pir,
+		   (int)(tgt.status & UPID_ON), NV_VEC, dest, nv_count(0) - h0, nv_count(1) - h1);
+	else
+		ok(vec == -1 && met && nv_count(1) == h1,
+		   "xAPIC mode: SENDUIPI with NDST = %#lx (APIC ID 1 in the x2APIC encoding) sends NV %#x "
+		   "to APIC ID NDST[15:8] = 0, the BSP (got %u), not CPU 1 (got %u)%s",
+		   ndst >> 32, NV_VEC, nv_count(0) - h0, nv_count(1) - h1, to(met));
+	ok(icr_ok, "%s mode: after SENDUIPI with NDST = %#lx the ICR holds vector NV %#x and "
+	   "destination %#x; %s", apic_mode_name(), ndst >> 32, NV_VEC, dest, icr);
+}
+
 static void test_post(void)
 {
-	uint64_t st = self_status(NV_VEC) | 0x00ab000000000000ull | 0x0000003400000000ull;
+	bool x2 = x2apic_enabled();
+	/* xAPIC: NDST bits outside 15:8 are garbage and must be ignored. */
+	uint64_t st = self_status(NV_VEC) |
+		      (x2 ? 0 : 0x00ab000000000000ull | 0x0000003400000000ull);
 	unsigned h = irq_count(0, NV_VEC);
 	long ret = 0;
+	char icr[64];
 	bool met;
 	int vec;
 
@@ -336,7 +409,7 @@ static void test_post(void)
 	for (int i = 0; i <= UITTSZ; i++)
 		set_entry(i, UITTE(10 + i), (uintptr_t)&tgt);
 
-	/* ON=SN=0: post, set ON, notify. NDST bits outside 15:8 are garbage. */
+	/* ON=SN=0: post, set ON, notify. */
 	set_upid(&tgt, st, BIT(0));
 	vec = senduipi_safe(3);
 	met = wait_until(irq_count(0, NV_VEC) == h + 1, TIMEOUT_MS);
@@ -345,19 +418,16 @@ static void test_post(void)
 	ok(tgt.status == (st | UPID_ON),
 	   "SENDUIPI with ON=SN=0 sets UPID.ON and nothing else: status %#lx expected %#lx",
 	   tgt.status, (uint64_t)(st | UPID_ON));
-	ok(met, "SENDUIPI with ON=SN=0 sends an IPI with vector NV %#x to APIC ID NDST[15:8] = %u "
-	   "(NDST[7:0] and [31:16] ignored in xAPIC mode)%s", NV_VEC, apic_id(), to(met));
+	if (x2)
+		ok(met, "x2APIC mode: SENDUIPI with ON=SN=0 sends an IPI with vector NV %#x to the "
+		   "32-bit APIC ID NDST = %u%s", NV_VEC, apic_id(), to(met));
+	else
+		ok(met, "SENDUIPI with ON=SN=0 sends an IPI with vector NV %#x to APIC ID NDST[15:8] = %u "
+		   "(NDST[7:0] and [31:16] ignored in xAPIC mode)%s", NV_VEC, apic_id(), to(met));
 	/* The notification goes through the ICR, which reads it back. */
-	ok((apic_read(APIC_ICR) & 0xfffff) == NV_VEC &&
-	   apic_read(APIC_ICR2) >> 24 == apic_id(),
-	   "SENDUIPI writes its notification to the ICR: fixed, physical, vector NV %#x, "
-	   "destination %u; ICR reads %#x:%08x", NV_VEC, apic_id(),
-	   apic_read(APIC_ICR2), apic_read(APIC_ICR));
-	if (x2apic_supported())
-		diag("x2APIC offered: the 32-bit NDST case needs the x2APIC test below");
-	skip(x2apic_supported() ? "x2APIC mode SENDUIPI is not written yet" :
-	     "x2APIC not offered by this CPU (QEMU 7.2 TCG has none)",
-	     "SENDUIPI in x2APIC mode sends to the 32-bit NDST");
+	ok(icr_holds(NV_VEC, apic_id(), icr, sizeof(icr)),
+	   "SENDUIPI writes its notification to the %s ICR: fixed, physical, vector NV %#x, "
+	   "destination %u; %s", apic_mode_name(), NV_VEC, apic_id(), icr);
 
 	/* ON already set: no IPI. */
 	h = irq_count(0, NV_VEC);
@@ -402,6 +472,8 @@ static void test_post(void)
 	ok(vec == -1 && ret == -1 && tgt.pir == BIT(17) && (tgt.status & UPID_ON) && met,
 	   "SENDUIPI in ring 3 posts PIR[17] (PIR %#lx), sets ON and notifies (vector %d/%ld)%s",
 	   tgt.pir, vec, ret, to(met));
+
+	test_ndst_other_encoding();
 }
 
 /* Self-notification end to end: NV = UINV, NDST = self, ring 3, UIF=1. */
@@ -470,22 +542,26 @@ static void test_cross_cpu(void)
 	uint32_t id1 = cpu_apic_id(1);
 	struct receiver r = { 0 };
 	unsigned h0 = irq_count(0, NV1_VEC), h1 = irq_count(1, NV1_VEC);
+	char icr[64];
 	bool met;
 	int vec;
 
 	setup_cpu((uintptr_t)uitt);
 	set_entry(5, UITTE(25), (uintptr_t)&tgt);
-	set_upid(&tgt, UPID_NV(NV1_VEC) | UPID_NDST_XAPIC(id1), 0);
+	set_upid(&tgt, UPID_NV(NV1_VEC) | upid_ndst(id1), 0);
 	vec = senduipi_safe(5);
 	met = wait_until(irq_count(1, NV1_VEC) == h1 + 1, TIMEOUT_MS);
 	mdelay(5);
 	ok(vec == -1 && met && irq_count(0, NV1_VEC) == h0 && tgt.pir == BIT(25),
-	   "SENDUIPI with NDST = CPU 1's APIC ID %u sends IPI %#x to CPU 1 only (CPU 0 got %u)%s",
-	   id1, NV1_VEC, irq_count(0, NV1_VEC) - h0, to(met));
+	   "%s mode: SENDUIPI with NDST = CPU 1's APIC ID %u sends IPI %#x to CPU 1 only (CPU 0 got %u)%s",
+	   apic_mode_name(), id1, NV1_VEC, irq_count(0, NV1_VEC) - h0, to(met));
+	ok(icr_holds(NV1_VEC, id1, icr, sizeof(icr)),
+	   "%s mode: the sender's ICR holds vector NV %#x and destination %u (CPU 1); %s",
+	   apic_mode_name(), NV1_VEC, id1, icr);
 
 	/* End to end: receiver in ring 3 on CPU 1 with UIF=1. */
 	set_entry(6, UITTE(42), (uintptr_t)&rx[1]);
-	set_upid(&rx[1], UPID_NV(UINV) | UPID_NDST_XAPIC(id1), 0);
+	set_upid(&rx[1], UPID_NV(UINV) | upid_ndst(id1), 0);
 	on_cpu_async(1, cpu1_receive, &r);
 	if (!wait_until(__atomic_load_n(&r.ready, __ATOMIC_ACQUIRE) >= 1, TIMEOUT_MS))
 		diag("CPU 1 did not report ready");
@@ -578,6 +654,8 @@ int main(void)
 		return tap_done();
 	}
 
+	if (!apic_mode_init())
+		return tap_done();
 	count_irqs(0x40, 0x7f);
 	uintr_handler = record_uintr;
 

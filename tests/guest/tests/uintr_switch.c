@@ -19,7 +19,8 @@
  * Rules: SDM Vol. 1 13.5.11 (XSAVES clears UINV; XRSTORS), the UINTR
  * chapter's notification identification (vector == UINV) and processing,
  * SENDUIPI with SN.  Needs -cpu ...,xsaves=on,uintr=on (e.g. the
- * SapphireRapids-UINTR model) and -smp 2.
+ * SapphireRapids-UINTR model) and -smp 2.  Command line: apic=xapic|x2
+ * (default xapic), the APIC mode of both CPUs.
  */
 #include "apic.h"
 #include "desc.h"
@@ -90,11 +91,13 @@ int main(void)
 	if (xsave_set_cr4(true) != -1 || xsetbv_safe(0, 3) != -1 ||
 	    wrmsr_safe(MSR_IA32_XSS, XMASK(XFEATURE_UINTR)) != -1)
 		bail_out("cannot enable XSAVES with IA32_XSS[14]");
+	if (!apic_mode_init())
+		return tap_done();
 	count_irqs(UINV, UINV);
 	uintr_handler = record;
 
 	/* 1. The receiver's state, live on CPU 0. */
-	upid0.status = UPID_NV(UINV) | UPID_NDST_XAPIC(cpu_apic_id(0));
+	upid0.status = UPID_NV(UINV) | upid_ndst(cpu_apic_id(0));
 	for (int i = 0; i < 3; i++) {
 		static const int uv[3] = { 3, 7, 9 };
 
