@@ -1,22 +1,40 @@
 # Private libvirt daemons for the demo and the tests (sourced, bash).
 #
-# A daemon is Debian's libvirtd 9.0.0 in session mode, run as uid nobody in
-# a directory of its own: its own sockets, config, logs and caches, its own
-# host UUID (so that two of them can migrate to each other), no cgroups and
-# no security driver.  It never touches /etc/libvirt, /usr/share or the
-# system's daemons.  It runs in a private mount namespace in which the
-# cpu_map directory of the libvirt series (CPU_MAP) is bind-mounted over
-# /usr/share/libvirt/cpu_map, so libvirt knows what the series adds.  tini
-# reaps QEMU's processes at once (PID 1 here reaps orphans every ~2 s,
-# which libvirt would wait for at every QEMU exit).
+# A daemon is the libvirtd 11.3.0 built from libvirt-patches and installed
+# by scripts/build-libvirt.sh into LIBVIRT_PREFIX (default
+# $UINTR_CACHE/libvirt/prefix), the monolithic daemon, in session mode,
+# run as uid nobody in a directory of its own: its own sockets, config,
+# logs and caches, its own host UUID (so that two of them can migrate to
+# each other), no cgroups and no security driver.  It never touches
+# /etc/libvirt, /usr or the system's daemons.  It runs in a private mount
+# namespace in which CPU_MAP (the cpu_map directory of the libvirt series,
+# make cpu-map) is bind-mounted over the prefix's share/libvirt/cpu_map:
+# the prefix already has the series' CPU map, the bind mount makes the
+# daemon use exactly the data the caller names.  tini reaps QEMU's
+# processes at once (PID 1 here reaps orphans every ~2 s, which libvirt
+# would wait for at every QEMU exit).
 #
 #   libvirtd_start DIR UUID CPU_MAP    start; sets LIBVIRTD_URI, LIBVIRTD_PID
 #   libvirtd_stop                      destroy its domains, stop it
-#   lv ARGS...                         virsh against it
+#   lv ARGS...                         the prefix's virsh against it
+#
+# Sourcing this file puts the prefix's bin and sbin first in PATH, so that
+# virsh and libvirtd in the caller are the same 11.3 as the daemon's.
+
+LIBVIRT_PREFIX=${LIBVIRT_PREFIX:-${UINTR_CACHE:-/var/cache/uintr}/libvirt/prefix}
+case ":$PATH:" in
+*":$LIBVIRT_PREFIX/bin:"*) ;;
+*) PATH=$LIBVIRT_PREFIX/bin:$LIBVIRT_PREFIX/sbin:$PATH ;;
+esac
 
 libvirtd_start() {
-    local dir=$1 uuid=$2 cpumap=$3 i
-    for tool in libvirtd virsh tini setpriv unshare; do
+    local dir=$1 uuid=$2 cpumap=$3 i tool
+    local libvirtd=$LIBVIRT_PREFIX/sbin/libvirtd
+    [ -x "$libvirtd" ] && [ -x "$LIBVIRT_PREFIX/bin/virsh" ] || {
+        echo "libvirtd_start: no libvirt in $LIBVIRT_PREFIX (scripts/build-libvirt.sh --install-only)" >&2
+        return 1
+    }
+    for tool in tini setpriv unshare; do
         command -v "$tool" >/dev/null || {
             echo "libvirtd_start: $tool is missing (run scripts/deps.sh)" >&2
             return 1
@@ -44,13 +62,17 @@ CONF
         echo "libvirtd_start: uid nobody cannot reach $dir (make its parents world-searchable)" >&2
         return 1
     }
+    setpriv --reuid=65534 --regid=65534 --clear-groups "$libvirtd" --version > /dev/null || {
+        echo "libvirtd_start: uid nobody cannot run $libvirtd (make $LIBVIRT_PREFIX and its parents world-readable)" >&2
+        return 1
+    }
     env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$dir/home" \
         XDG_CONFIG_HOME="$dir/config" XDG_CACHE_HOME="$dir/cache" \
         XDG_RUNTIME_DIR="$dir/run" XDG_DATA_HOME="$dir/data" \
         unshare -m --propagation private sh -c "
-            mount --bind '$cpumap' /usr/share/libvirt/cpu_map &&
+            mount --bind '$cpumap' '$LIBVIRT_PREFIX/share/libvirt/cpu_map' &&
             exec tini -s -- setpriv --reuid=65534 --regid=65534 --clear-groups \
-                libvirtd --config '$dir/libvirtd.conf'" \
+                '$libvirtd' --config '$dir/libvirtd.conf'" \
         > "$dir/libvirtd.out" 2>&1 &
     LIBVIRTD_PID=$!
     LIBVIRTD_URI="qemu:///session?socket=$dir/sock/libvirt-sock"
@@ -65,7 +87,7 @@ CONF
 }
 
 lv() {
-    virsh -q -c "$LIBVIRTD_URI" "$@"
+    "$LIBVIRT_PREFIX/bin/virsh" -q -c "$LIBVIRTD_URI" "$@"
 }
 
 libvirtd_stop() {
