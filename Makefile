@@ -1,6 +1,6 @@
 # UINTR for QEMU 10.0.13 (TCG) and libvirt 11.3.0: top-level build, test and demo.
 #
-#   make               deps, patched QEMU, uintrctl, guest test images, cpu_map
+#   make               deps, patched QEMU, libvirt, uintrctl, guest test images, cpu_map
 #   make check         every test suite; ends with "N passed, M failed"
 #   make demo          a UINTR guest under a private libvirtd, checked by uintrctl
 #   make qemu-tree     work/qemu: git tree of QEMU 10.0.13 with one commit per patch
@@ -32,10 +32,10 @@ LIBVIRT_SERIES := $(wildcard $(TOP)/libvirt-patches/*) $(TOP)/scripts/cpu-map.sh
 
 export QEMU STOCK_QEMU UINTRCTL GUEST_BUILD CPU_MAP
 
-.PHONY: all deps qemu qemu-stock uintrctl guest cpu-map check demo qemu-tree qemu-export \
+.PHONY: all deps qemu qemu-stock libvirt uintrctl guest cpu-map check demo qemu-tree qemu-export \
         libvirt-tree libvirt-export check-series check-targets conformance clean FORCE
 
-all: qemu uintrctl guest cpu-map
+all: qemu libvirt uintrctl guest cpu-map
 
 deps: $(BUILD)/deps.stamp
 $(BUILD)/deps.stamp: $(TOP)/scripts/deps.sh $(TOP)/tests/linux/deps.sh
@@ -65,8 +65,6 @@ guest: $(BUILD)/deps.stamp
 # libvirtd and virsh of the private daemons (tests/lib/libvirtd.sh).  The
 # libvirt test suite runs later, in make check.
 LIBVIRT_PREFIX := $(UINTR_CACHE)/libvirt/prefix
-.PHONY: libvirt
-all: libvirt
 libvirt: $(BUILD)/libvirt.stamp
 $(BUILD)/libvirt.stamp: $(LIBVIRT_SERIES) $(TOP)/scripts/build-libvirt.sh $(TOP)/scripts/tree.sh $(BUILD)/deps.stamp $(if $(wildcard $(LIBVIRT_PREFIX)/sbin/libvirtd),,FORCE)
 	$(TOP)/scripts/build-libvirt.sh --install-only

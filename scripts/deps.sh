@@ -33,8 +33,8 @@ done
 
 # Our own apt sources file: Debian 13's source packages (QEMU 10.0.13 and
 # libvirt 11.3.0, fetched by scripts/tree.sh with apt-get source) and
-# bookworm-backports, from which scripts/build-tools.sh downloads meson and
-# pycotap for QEMU's build.  Backports have pin priority 100 and deb-src
+# bookworm-backports, from which qemu_build_tools (scripts/qemu-config.sh)
+# downloads meson and pycotap for QEMU's build.  Backports have pin priority 100 and deb-src
 # entries install nothing, so no installed package moves to another suite.
 sources=/etc/apt/sources.list.d/uintr.sources
 want_sources='Types: deb-src
