@@ -6,9 +6,11 @@
  *        instruction anywhere, so it also runs on CPUs without AVX)
  *
  *   fpustress -i                 print CPUID facts as "@@key=value" lines
- *   fpustress -m                 print IA32_ARCH_CAPABILITIES and IA32_XSS of
- *                                every CPU, read through /dev/cpu/N/msr
- *   fpustress [-n N] [-t SECS] [-c]
+ *   fpustress -m                 print IA32_ARCH_CAPABILITIES, IA32_XSS,
+ *                                IA32_APIC_BASE and the x2APIC ID MSR (802H,
+ *                                readable only in x2APIC mode) of every CPU,
+ *                                read through /dev/cpu/N/msr
+ *   fpustress [-n N] [-t SECS] [-s STOPFILE] [-c]
  *
  * The stress mode forks N children (default 4) that run for SECS seconds
  * (default 10).  Each child repeats two kinds of rounds, with values that
@@ -25,6 +27,9 @@
  *  - a vector round: AVX2 integer (vpmulld, vpaddd, cross-lane vpermd) and
  *    AVX double arithmetic on arrays, compiled from intrinsics, compared
  *    with a scalar computation.
+ *
+ * -s STOPFILE also ends the run early, after the round in which STOPFILE
+ * appears (background load for a phase of unknown length).
  *
  * -c is the self-test: child 0 executes one VZEROUPPER in the middle of its
  * register loop, i.e. loses the upper YMM halves exactly as a broken XSAVES/
@@ -70,6 +75,7 @@ typedef struct {
 } __attribute__((aligned(32))) v256;
 
 static int reports;
+static const char *stopfile;
 
 static void mismatch(int id, uint64_t round, const char *what, int idx,
                      int lane, uint64_t want, uint64_t got)
@@ -407,7 +413,7 @@ static int child(int id, double secs, int corrupt)
         bad += reg_round(id, round, corrupt && id == 0, masks);
         bad += vec_round(id, round);
         round++;
-    } while (!bad && now() < end);
+    } while (!bad && now() < end && !(stopfile && access(stopfile, F_OK) == 0));
 
     ctxt_switches(&vol, &invol);
     printf("FPUSTRESS child=%d pid=%d rounds=%" PRIu64 " ctxsw=%ld+%ld"
@@ -457,6 +463,7 @@ static int cpuid_info(void)
            fam, model, a & 0xf);
     printf("@@cpuid_xsave=%u\n@@cpuid_osxsave=%u\n@@cpuid_avx=%u\n",
            (c >> 26) & 1, (c >> 27) & 1, (c >> 28) & 1);
+    printf("@@cpuid_x2apic=%u\n", (c >> 21) & 1);
     if (max >= 7) {
         __cpuid_count(7, 0, a, b, c, d);
         printf("@@cpuid_avx2=%u\n@@cpuid_uintr=%u\n"
@@ -484,7 +491,8 @@ static int msr_info(void)
     static const struct {
         const char *name;
         unsigned idx;
-    } msrs[] = { { "arch_capabilities", 0x10a }, { "xss", 0xda0 } };
+    } msrs[] = { { "arch_capabilities", 0x10a }, { "xss", 0xda0 },
+                 { "apic_base", 0x1b }, { "x2apic_id", 0x802 } };
     char path[64];
     int ncpu = 0;
 
@@ -517,7 +525,7 @@ int main(int argc, char **argv)
     int nproc = 4, corrupt = 0, opt;
     double secs = 10;
 
-    while ((opt = getopt(argc, argv, "imn:t:c")) != -1) {
+    while ((opt = getopt(argc, argv, "imn:t:s:c")) != -1) {
         switch (opt) {
         case 'i':
             return cpuid_info();
@@ -529,11 +537,16 @@ int main(int argc, char **argv)
         case 't':
             secs = atof(optarg);
             break;
+        case 's':
+#ifdef __AVX2__
+            stopfile = optarg;
+#endif
+            break;
         case 'c':
             corrupt = 1;
             break;
         default:
-            fprintf(stderr, "usage: %s -i | -m | [-n N] [-t SECS] [-c]\n", argv[0]);
+            fprintf(stderr, "usage: %s -i | -m | [-n N] [-t SECS] [-s STOPFILE] [-c]\n", argv[0]);
             return 2;
         }
     }

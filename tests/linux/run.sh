@@ -12,16 +12,28 @@
 #   - 4 processes that keep YMM/x87/MXCSR state live across context switches
 #     (fpustress.c) get right results on 2 vCPUs, with -accel tcg,thread=single
 #     and tcg,thread=multi, and with xsaves=off (XSAVEC + compacted XRSTOR);
-#     the checker itself catches a simulated loss of the upper YMM halves.
+#     the checker itself catches a simulated loss of the upper YMM halves;
+#   - x2APIC mode on every vCPU: IA32_APIC_BASE EN+EXTD and the x2APIC ID
+#     MSR 802H read back through the msr driver, the kernel's "x2apic
+#     enabled" / "Switched APIC routing to ... x2apic" lines, the x2apic flag.
+#     Every boot is -machine q35 with -device intel-iommu,intremap=on,eim=on:
+#     Linux 6.1 runs x2APIC only with interrupt remapping in EIM mode when it
+#     sees no hypervisor it knows (docs/linux-guest.md);
+#   - tracepoint toggling: on 4 vCPUs with tcg,thread=multi, /init writes
+#     1 and 0 in turn to events/sched/sched_switch/enable 300 times (kernel
+#     text patching, IPIs to every CPU) while fpustress keeps every vCPU
+#     busy; all 300 must complete within 120 s of host time (QEMU 7.2 reportedly
+#     hung after ~150), the tracepoint must have fired and the load must pass.
 #
 # Two control boots of the same kernel must come out the other way, which
 # shows the checks can fail:
 #   - qemu64,uintr=on,vendor=GenuineIntel: PTI on, FXSAVE, no xsaves/
 #     arch_capabilities (vendor=GenuineIntel because the kernel never applies
 #     PTI to an AMD CPU, and qemu64 is AuthenticAMD by default);
-#   - SapphireRapids-UINTR,arch-capabilities=off,xsaves=off,xsavec=off: the
-#     same family 6 model 143 CPU, but PTI on and the 'standard' XSAVE format,
-#     so those outcomes are due to exactly these features.
+#   - SapphireRapids-UINTR,arch-capabilities=off,xsaves=off,xsavec=off,
+#     x2apic=off: the same family 6 model 143 CPU, but PTI on, the 'standard'
+#     XSAVE format and xAPIC mode, so those outcomes are due to exactly these
+#     features (both controls must be in xAPIC mode on every vCPU).
 #
 #   run.sh [BUILD_DIR]      default $LINUX_BUILD or /var/cache/uintr/linux/build
 #
@@ -33,6 +45,9 @@
 #   BUSYBOX             a static busybox (default /bin/busybox, busybox-static)
 #   LINUX_STRESS_SECS   how long fpustress runs in each stress boot (default 20)
 #   LINUX_BOOT_TIMEOUT  host-side limit per QEMU run, seconds (default 600)
+#   LINUX_TOGGLES       tracepoint toggles in the toggle boot (default 300)
+#   LINUX_TOGGLE_BOUND  host seconds the toggles may take (default 120); that
+#                       boot's QEMU is killed after this + 120 s
 #
 # Runs one QEMU at a time.  Prints TAP lines and one closing
 # "linux-guest: N passed, M failed" line; exit status 0 only when nothing
@@ -48,6 +63,8 @@ busybox=${BUSYBOX:-/bin/busybox}
 stress_secs=${LINUX_STRESS_SECS:-20}
 boot_timeout=${LINUX_BOOT_TIMEOUT:-600}
 stress_nproc=4
+toggles=${LINUX_TOGGLES:-300}
+toggle_bound=${LINUX_TOGGLE_BOUND:-120}
 t_start=$EPOCHREALTIME
 
 elapsed() {
@@ -147,14 +164,20 @@ fi
 
 # ---------------------------------------------------------------- boot
 
-# boot NAME CPU ACCEL APPEND: run the guest, serial log in $build/NAME.log;
-# sets boot_rc (QEMU or timeout status), boot_secs (wall time of the run),
-# begin_secs (wall time until /init printed @@begin).
+# boot NAME CPU ACCEL SMP LIMIT APPEND: run the guest for at most LIMIT
+# seconds, serial log in $build/NAME.log; sets boot_rc (QEMU or timeout
+# status), boot_secs (wall time of the run), begin_secs (wall time until
+# /init printed @@begin), and $build/NAME.at_KEY holds the wall time at which
+# the first "@@KEY=" line came (KEY: toggle_start, toggle_done).
+#
+# q35 with an intel-iommu doing interrupt remapping with EIM: without it
+# Linux 6.1 keeps (or puts) the APIC in xAPIC mode (docs/linux-guest.md).
 boot() {
-    local name=$1 cpu=$2 accel=$3 append=$4
+    local name=$1 cpu=$2 accel=$3 smp=$4 limit=$5 append=$6
     local log=$build/$name.log t0=$EPOCHREALTIME
-    local cmd=("$QEMU" -nodefaults -machine pc -accel "$accel" -cpu "$cpu"
-               -smp 2 -m 512 -display none -serial stdio -no-reboot
+    local cmd=("$QEMU" -nodefaults -machine q35 -accel "$accel" -cpu "$cpu"
+               -device intel-iommu,intremap=on,eim=on
+               -smp "$smp" -m 512 -display none -serial stdio -no-reboot
                -kernel "$kernel" -initrd "$build/initramfs.cpio.gz"
                -append "console=ttyS0 panic=-1 $append")
     local a q=
@@ -166,14 +189,21 @@ boot() {
     done
     echo "${q# }" > "$build/$name.cmd"
     : > "$log"
-    rm -f "$build/$name.begin"
-    timeout -k 10 "$boot_timeout" "${cmd[@]}" </dev/null 2>"$build/$name.stderr" |
+    rm -f "$build/$name.begin" "$build/$name".at_*
+    timeout -k 10 "$limit" "${cmd[@]}" </dev/null 2>"$build/$name.stderr" |
     while IFS= read -r line || [ -n "$line" ]; do
         line=${line%$'\r'}
         printf '%s\n' "$line" >> "$log"
         if [ "$line" = "@@begin" ] && [ ! -e "$build/$name.begin" ]; then
             elapsed "$t0" > "$build/$name.begin"
         fi
+        case "$line" in
+        @@toggle_start=* | @@toggle_done=*)
+            local key=${line#@@}
+            key=${key%%=*}
+            [ -e "$build/$name.at_$key" ] || elapsed "$t0" > "$build/$name.at_$key"
+            ;;
+        esac
     done
     boot_rc=${PIPESTATUS[0]}
     boot_secs=$(elapsed "$t0")
@@ -206,17 +236,20 @@ check() {
     if [ "$2" = 0 ]; then t_ok "$name: $1"; else t_fail "$name: $1" "$3"; fi
 }
 
+# run_case NAME CPU ACCEL SECS SELFTEST [SMP [TOGGLES [LIMIT]]]
 # Boot NAME on CPU with ACCEL and check what every boot must show; sets
-# $name and $log for the per-case checks that follow.
+# $name, $log and $smp for the per-case checks that follow.
 run_case() {
     name=$1
     local cpu=$2 accel=$3 secs=$4 selftest=$5
+    smp=${6:-2}
+    local toggles=${7:-0} limit=${8:-$boot_timeout}
     log=$build/$name.log
-    echo "# ---- $name: -cpu $cpu -accel $accel -smp 2"
-    boot "$name" "$cpu" "$accel" \
-        "uintrtest.secs=$secs uintrtest.nproc=$stress_nproc uintrtest.selftest=$selftest"
+    echo "# ---- $name: -cpu $cpu -accel $accel -smp $smp"
+    boot "$name" "$cpu" "$accel" "$smp" "$limit" \
+        "uintrtest.secs=$secs uintrtest.nproc=$stress_nproc uintrtest.selftest=$selftest uintrtest.toggles=$toggles"
     if [ "$boot_rc" = 124 ] || [ "$boot_rc" = 137 ]; then
-        t_fail "$name: boot finished within ${boot_timeout}s" \
+        t_fail "$name: boot finished within ${limit}s" \
             "timed out
 $(reproduce)
 last serial lines:
@@ -242,7 +275,7 @@ $(reproduce)"
             "the guest never reached /init; the other checks of this boot are not run"
         return 1
     fi
-    check "2 CPUs online" "$([ "$(kv ncpus)" = 2 ]; echo $?)" \
+    check "$smp CPUs online" "$([ "$(kv ncpus)" = "$smp" ] && [ "$(kv online)" = "0-$((smp - 1))" ]; echo $?)" \
         "processors in /proc/cpuinfo: '$(kv ncpus)', online: '$(kv online)'"
 
     echo "# $name: $(kv uname)"
@@ -255,7 +288,66 @@ $(reproduce)"
     echo "# $name: vulnerabilities/meltdown: $(kv vuln_meltdown)"
     echo "# $name: guest CPUID: vendor=$(kv cpuid_vendor) uintr=$(kv cpuid_uintr) arch_capabilities=$(kv cpuid_arch_capabilities) xsavec=$(kv cpuid_xsavec) xsaves=$(kv cpuid_xsaves) XCR0=$(kv xcr0) XSS-supported=$(kv cpuid_xss_supported)"
     echo "# $name: guest MSRs (cpu0): IA32_ARCH_CAPABILITIES=$(kv msr_arch_capabilities_cpu0) IA32_XSS=$(kv msr_xss_cpu0)"
+    local c
+    for ((c = 0; c < smp; c++)); do
+        echo "# $name: guest MSRs (cpu$c): IA32_APIC_BASE=$(kv msr_apic_base_cpu$c) x2APIC ID (802H)=$(kv msr_x2apic_id_cpu$c)"
+    done
     grep -a '^@@msr_insmod=\|^@@msr_cpu' "$log" | sed "s/^/# $name: /"
+}
+
+# apic_mode: the APIC mode of each of the $smp CPUs, from the MSRs /init
+# read through /dev/cpu/N/msr.  Sets n_x2 (CPUs with IA32_APIC_BASE EN and
+# EXTD set, bits 11 and 10, and the x2APIC ID MSR 802H readable), n_xapic
+# (EN set, EXTD clear, 802H unreadable: it #GPs outside x2APIC mode),
+# x2_ids (the x2APIC IDs read) and apic_detail.
+apic_mode() {
+    local c base id
+    n_x2=0 n_xapic=0 x2_ids= apic_detail=
+    for ((c = 0; c < smp; c++)); do
+        base=$(kv msr_apic_base_cpu$c) id=$(kv msr_x2apic_id_cpu$c)
+        apic_detail="$apic_detail
+cpu$c: IA32_APIC_BASE=${base:-(not read)} x2APIC ID MSR 802H=${id:-(not read)}"
+        case "$base" in 0x*) ;; *) continue ;; esac
+        if (( (base & 0xc00) == 0xc00 )) && [[ $id == 0x* ]]; then
+            n_x2=$((n_x2 + 1))
+            x2_ids="$x2_ids $id"
+        elif (( (base & 0xc00) == 0x800 )) && [[ $id == unreadable* ]]; then
+            n_xapic=$((n_xapic + 1))
+        fi
+    done
+}
+
+# dmesg lines of the kernel switching to x2APIC mode (Linux 6.1
+# arch/x86/kernel/apic/apic.c and x2apic_{cluster,phys}.c)
+x2apic_dmesg_re='^@@dmesg (x2apic enabled|x2apic: enabled by BIOS|Switched APIC routing to .*x2apic)'
+
+apic_lines() {
+    grep -a -E '^@@dmesg .*(x2apic|APIC routing|IRQ remapping|DMAR-IR)' "$log" | sed 's/^@@dmesg /dmesg: /'
+}
+
+# Checks that the kernel runs every CPU in x2APIC mode.
+x2apic_checks() {
+    apic_mode
+    check "x2APIC mode on all $smp CPUs: IA32_APIC_BASE (MSR 1BH) EN+EXTD set and x2APIC ID MSR 802H readable (IDs:$x2_ids)" \
+        "$([ "$n_x2" = "$smp" ]; echo $?)" \
+        "$n_x2 of $smp CPUs in x2APIC mode:$apic_detail
+$(apic_lines)"
+    local en route
+    en=$(grep -a -m1 -E '^@@dmesg (x2apic enabled|x2apic: enabled by BIOS)' "$log" | sed 's/^@@dmesg //')
+    route=$(grep -a -m1 -E '^@@dmesg Switched APIC routing to .*x2apic' "$log" | sed 's/^@@dmesg //')
+    check "kernel switched to x2APIC: dmesg '${en:-x2apic enabled}' and '${route:-Switched APIC routing to ... x2apic}', x2apic in CPUID.1:ECX[21] and /proc/cpuinfo" \
+        "$([ -n "$en" ] && [ -n "$route" ] && [ "$(kv cpuid_x2apic)" = 1 ] && has_flag x2apic; echo $?)" \
+        "CPUID.1:ECX[21]='$(kv cpuid_x2apic)'; /proc/cpuinfo x2apic flag: $(has_flag x2apic && echo yes || echo no)
+$(apic_lines)"
+}
+
+# Control: every CPU in xAPIC mode and no dmesg line of x2APIC mode.
+control_xapic_check() {
+    apic_mode
+    check "(control) xAPIC mode on all $smp CPUs: IA32_APIC_BASE EXTD clear, MSR 802H unreadable, no x2apic switch in dmesg" \
+        "$([ "$n_xapic" = "$smp" ] && ! grep -aqE "$x2apic_dmesg_re" "$log"; echo $?)" \
+        "$n_xapic of $smp CPUs in xAPIC mode:$apic_detail
+$(apic_lines)"
 }
 
 fpu_line() {
@@ -338,6 +430,41 @@ $(grep -a '^selftest:' "$log" | head -n 12)"
     fi
 }
 
+# toggle_checks WANT BOUND: the guest toggled the tracepoint WANT times and
+# the host saw @@toggle_done at most BOUND seconds after @@toggle_start.
+toggle_checks() {
+    local want=$1 bound=$2 got t_start t_done host_secs= guest_secs
+    got=$(kv toggles)
+    guest_secs=$(kv toggle_secs)
+    t_start=$(cat "$build/$name.at_toggle_start" 2>/dev/null)
+    t_done=$(cat "$build/$name.at_toggle_done" 2>/dev/null)
+    [ -n "$t_start" ] && [ -n "$t_done" ] &&
+        host_secs=$(awk -v a="$t_start" -v b="$t_done" 'BEGIN { printf "%.1f", b - a }')
+    grep -a '^@@toggle_\(load=\|progress=\)' "$log" | sed "s/^@@/# $name: /"
+    echo "# $name: ${got:-no} toggles; elapsed ${host_secs:-?}s host wall time (@@toggle_start to @@toggle_done), ${guest_secs:-?}s guest uptime"
+    check "tracepoint sched:sched_switch toggled $want times (1/0 written and read back) on $smp busy vCPUs within ${bound}s: ${got:-none} in ${host_secs:-?}s" \
+        "$([ "$got" = "$want" ] && [ -n "$host_secs" ] &&
+           awk -v t="$host_secs" -v b="$bound" 'BEGIN { exit !(t <= b) }'; echo $?)" \
+        "toggles completed: '${got:-(no @@toggles line: the guest hung or died)}'; host seconds from @@toggle_start to @@toggle_done: '${host_secs:-(no such lines)}' (bound ${bound}s)
+$(grep -a '^@@toggle' "$log")
+$(reproduce)
+last serial lines:
+$(tail -n 15 "$log")"
+    local events
+    events=$(kv toggle_events)
+    check "the tracepoint fired while enabled: ${events:-no} sched_switch events in the trace buffer" \
+        "$([ "${events:-0}" -gt 0 ] 2>/dev/null; echo $?)" "toggle_events='${events}'"
+    local rcs passes nload=$(( (smp + 1) / 2 ))
+    rcs=$(grep -a '^@@toggle_load_rc=' "$log" | sed 's/^@@toggle_load_rc=//' | tr '\n' ' ')
+    passes=$(grep -ac '^toggle_load: @@fpustress=PASS' "$log")
+    grep -a '^toggle_load: FPUSTRESS child=' "$log" | sed "s/^toggle_load: /# $name: load: /"
+    check "the load (fpustress, $nload x 2 processes) ran on every vCPU during the toggles and got right results" \
+        "$([ "$passes" = "$nload" ] && [ "$rcs" = "$(printf '0 %.0s' $(seq "$nload"))" ] &&
+           ! grep -aq '^toggle_load: FPUSTRESS child=.* rounds=0 ' "$log"; echo $?)" \
+        "exit statuses: '$rcs'; PASS lines: $passes of $nload
+$(grep -a '^toggle_load:' "$log" | head -n 30)"
+}
+
 # Checks of a control boot: PTI on and no compacted format.
 control_checks() {
     local fmt=$1 melt pti fpu
@@ -360,23 +487,37 @@ control_checks() {
 
 if run_case sr-uintr-tcg-single SapphireRapids-UINTR tcg,thread=single "$stress_secs" 1; then
     model_checks 1 1
+    x2apic_checks
 fi
 if run_case sr-uintr-tcg-multi SapphireRapids-UINTR tcg,thread=multi "$stress_secs" 0; then
     model_checks 0 1
+    x2apic_checks
 fi
 if run_case sr-uintr-xsaves-off SapphireRapids-UINTR,xsaves=off tcg,thread=multi "$stress_secs" 0; then
     model_checks 0 0
+    x2apic_checks
+fi
+
+# Tracepoint toggling: kernel text patching (text_poke_bp: INT3, then IPIs
+# to sync every CPU) with 4 busy vCPUs in x2APIC mode.  The QEMU limit is
+# the toggle bound plus 120 s for the boot, so a hang fails in minutes.
+if run_case sr-uintr-trace-toggle SapphireRapids-UINTR tcg,thread=multi 0 0 4 "$toggles" \
+       "$(( toggle_bound + 120 < boot_timeout ? toggle_bound + 120 : boot_timeout ))"; then
+    x2apic_checks
+    toggle_checks "$toggles" "$toggle_bound"
 fi
 
 if run_case control-qemu64 qemu64,uintr=on,vendor=GenuineIntel tcg,thread=multi 0 0; then
     control_checks "x87 FPU will use FXSAVE"
+    control_xapic_check
     check "(control) /proc/cpuinfo model is not 143 ($(cpuinfo 'cpu family')/$(cpuinfo model))" \
         "$([ "$(cpuinfo model)" != 143 ]; echo $?)" "model $(cpuinfo model)"
 fi
 
 if run_case control-sr-features-off \
-       SapphireRapids-UINTR,arch-capabilities=off,xsaves=off,xsavec=off tcg,thread=multi 0 0; then
+       SapphireRapids-UINTR,arch-capabilities=off,xsaves=off,xsavec=off,x2apic=off tcg,thread=multi 0 0; then
     control_checks "using 'standard' format"
+    control_xapic_check
     check "(control) still GenuineIntel family 6 model 143: only the features differ" \
         "$([ "$(cpuinfo vendor_id)" = GenuineIntel ] && [ "$(cpuinfo 'cpu family')" = 6 ] &&
            [ "$(cpuinfo model)" = 143 ]; echo $?)" \
