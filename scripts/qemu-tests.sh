@@ -4,7 +4,11 @@
 # (make qemu first) and run against the installed qemu-system-x86_64 (the
 # build tree's binary does not find its firmware; the installed one does).
 set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
 cache=${UINTR_CACHE:-/var/cache/uintr}
+# ninja may re-run meson, which needs QEMU's build tools on the path.
+. "$top/scripts/qemu-config.sh"
+qemu_build_tools || exit 1
 build=$cache/qemu/build
 tests=(tests/qtest/test-x86-cpuid-compat)
 pass=0 fail=0
