@@ -200,7 +200,9 @@ fi
 # 1. Live migrations, both TCG modes.
 for mode in single multi; do
 	if [ $mode = multi ]; then
-		CPU=SapphireRapids-UINTR XAPPEND=" xsaves=1"
+		# SapphireRapids-UINTR has x2APIC: the thread=multi runs (and the
+		# file and savevm runs after them) migrate a guest in x2APIC mode.
+		CPU=SapphireRapids-UINTR XAPPEND=" xsaves=1 apic=x2"
 	fi
 	run_loop "live-$mode" "tcg,thread=$mode" unix "$MIGRATIONS" "$LIVE_INTERVAL" \
 		"$LIVE_SECONDS" 5
