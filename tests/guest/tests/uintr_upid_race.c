@@ -113,6 +113,24 @@ static bool claim(int uv)
 					   __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
 }
 
+/*
+ * Claim the next vector, from *cursor on, that nobody has in flight and
+ * move the cursor @step past it; returns its index in uvs[], which is
+ * also its UITT index, or -1 if every vector is in flight.
+ */
+static int claim_next(unsigned *cursor, unsigned step)
+{
+	for (int i = 0; i < NVEC; i++) {
+		int j = (*cursor + i) % NVEC;
+
+		if (claim(uvs[j])) {
+			*cursor = j + step;
+			return j;
+		}
+	}
+	return -1;
+}
+
 /* CPU 1, ring 3. */
 static void handler(struct uintr_frame *frame)
 {
@@ -133,20 +151,14 @@ static long user_sender(void *arg)
 {
 	(void)arg;
 	for (int k = 0; k < BATCH; k++) {
-		bool posted = false;
+		int j = claim_next(&cursor0, 1);
 
-		for (int i = 0; i < NVEC && !posted; i++) {
-			int j = (cursor0 + i) % NVEC;
-
-			if (claim(uvs[j])) {
-				inc(&sent_hw[uvs[j]]);
-				senduipi(j);
-				cursor0 = j + 1;
-				posted = true;
-			}
-		}
-		if (!posted)
+		if (j < 0) {
 			cpu_relax();
+			continue;
+		}
+		inc(&sent_hw[uvs[j]]);
+		senduipi(j);
 	}
 	return 0;
 }
@@ -157,19 +169,11 @@ static unsigned os_cursor;
 static void os_post(void)
 {
 	uint64_t st;
-	int uv = -1;
+	int j = claim_next(&os_cursor, 3), uv;
 
-	for (int i = 0; i < NVEC; i++) {
-		int j = (os_cursor + i) % NVEC;
-
-		if (claim(uvs[j])) {
-			uv = uvs[j];
-			os_cursor = j + 3;
-			break;
-		}
-	}
-	if (uv < 0)
+	if (j < 0)
 		return;
+	uv = uvs[j];
 	inc(&sent_os[uv]);
 	if (nonatomic) {
 		uint64_t pir = __atomic_load_n(&upid.pir, __ATOMIC_RELAXED);
@@ -213,22 +217,15 @@ static void os_switch(void)
 {
 	uint64_t st;
 	bool was;
-	int uv = -1;
+	int j, uv;
 
 	asm volatile("lock btsq $1, %0; setc %1" : "+m"(upid.status), "=qm"(was) : : "memory", "cc");
 	if (was)
 		inc(&sn_stale);
 
 	/* A post while suppressed: PIR only, the re-check must find it. */
-	for (int i = 0; i < NVEC; i++) {
-		int j = (self_cursor + i) % NVEC;
-
-		if (claim(uvs[j])) {
-			uv = uvs[j];
-			self_cursor = j + 5;
-			break;
-		}
-	}
+	j = claim_next(&self_cursor, 5);
+	uv = j < 0 ? -1 : uvs[j];
 	if (uv >= 0) {
 		inc(&sent_self[uv]);
 		asm volatile("lock btsq %1, %0" : "+m"(upid.pir) : "r"((uint64_t)uv) : "memory", "cc");
