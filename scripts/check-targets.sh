@@ -27,7 +27,7 @@ qemu_build_tools
 qemu_edk2_standins "$src"
 if [ ! -f "$build/build.ninja" ]; then
     mkdir -p "$build"
-    (cd "$build" && "$src/configure" --meson=/usr/bin/meson \
+    (cd "$build" && "$src/configure" \
         --target-list=i386-softmmu,x86_64-linux-user \
         --without-default-features --enable-tcg --disable-kvm --disable-xen \
         --disable-docs --disable-install-blobs --disable-tools \
