@@ -1,5 +1,6 @@
 #!/bin/bash
-# QEMU's own tests that the series touches (the CPUID qtest, the x86_64 TCG
+# QEMU's own tests that the series touches (the CPUID and query-uintr
+# qtests, qmp-cmd-test, which runs every query command, the x86_64 TCG
 # system tests), built in the cached QEMU build
 # (make qemu first) and run against the installed qemu-system-x86_64 (the
 # build tree's binary does not find its firmware; the installed one does).
@@ -10,7 +11,7 @@ cache=${UINTR_CACHE:-/var/cache/uintr}
 . "$top/scripts/qemu-config.sh"
 qemu_build_tools || exit 1
 build=$cache/qemu/build
-tests=(tests/qtest/test-x86-cpuid-compat)
+tests=(tests/qtest/test-x86-cpuid-compat tests/qtest/uintr-query-test tests/qtest/qmp-cmd-test)
 pass=0 fail=0
 
 exec 9> "$cache/qemu/lock"
