@@ -10,6 +10,7 @@
 #   make check-series  build every prefix of the QEMU series (each patch alone)
 #   make check-targets build the series for qemu-system-i386 and qemu-x86_64 (user)
 #   make conformance   docs/conformance.md from the guest logs of make check
+#   make fuzz          uintrctl's libFuzzer targets, FUZZ_RUNS (default 10^6) executions each
 #
 # Variables: UINTR_CACHE (default /var/cache/uintr) holds sources and the
 # QEMU/libvirt builds, shared by all clones; QEMU_TARBALL / LIBVIRT_TARBALL
@@ -33,7 +34,7 @@ LIBVIRT_SERIES := $(wildcard $(TOP)/libvirt-patches/*) $(TOP)/scripts/cpu-map.sh
 export QEMU STOCK_QEMU UINTRCTL GUEST_BUILD CPU_MAP
 
 .PHONY: all deps qemu qemu-stock libvirt uintrctl guest cpu-map check demo qemu-tree qemu-export \
-        libvirt-tree libvirt-export check-series check-targets conformance clean FORCE
+        libvirt-tree libvirt-export check-series check-targets conformance fuzz clean FORCE
 
 all: qemu libvirt uintrctl guest cpu-map
 
@@ -92,6 +93,9 @@ check-series: $(BUILD)/deps.stamp
 
 check-targets: $(BUILD)/deps.stamp
 	$(TOP)/scripts/check-targets.sh
+
+fuzz: $(BUILD)/deps.stamp
+	@$(MAKE) --no-print-directory -C $(TOP)/uintrctl O=$(BUILD)/uintrctl fuzz FUZZ_RUNS=$(or $(FUZZ_RUNS),1000000)
 
 conformance:
 	@test -d $(BUILD)/check/guest || { echo "run make check first"; exit 1; }

@@ -23,6 +23,8 @@ suites=(
     "uintrctl     make --no-print-directory -C $top/uintrctl O=$build/uintrctl check"
     "uintrctl-qmp make --no-print-directory -C $top/uintrctl O=$build/uintrctl check-qemu"
     "uintrctl-libvirt make --no-print-directory -C $top/uintrctl O=$build/uintrctl check-libvirt"
+    "inspect-live env OUT=$logs/inspect-live $top/tests/inspect/check-live.sh"
+    "inspect-libvirt $top/tests/inspect/check-libvirt.sh"
     "e2e          $top/tests/e2e/cpuid-feature.sh"
     "model-consistency $top/tests/e2e/model-consistency.sh"
     "e2e-model    $top/tests/e2e/cpu-model.sh"

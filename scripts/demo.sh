@@ -7,7 +7,11 @@
 # 3. uintrctl cpuid: each vCPU has uintr, as the model says;
 # 4. resume: the guest, on both vCPUs in ring 3, sends user interrupts back
 #    and forth with SENDUIPI and reports what arrived (TAP);
-# 5. tear everything down.  Exit status 0 only if every step worked.
+# 5. a second domain whose two vCPUs ping-pong user interrupts without end,
+#    set up as an OS would (UPIDs, UITTs, XSAVE with IA32_XSS[14]):
+#    uintrctl check evaluates every rule on the live guest and must pass,
+#    uintrctl show prints the state;
+# 6. tear everything down.  Exit status 0 only if every step worked.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/tests/lib/libvirtd.sh"
@@ -44,6 +48,24 @@ lv resume uintr-demo > /dev/null || die "virsh resume"
 wait_shutoff uintr-demo 120 || die "the guest did not finish within 120 s"
 cat "$dir/serial.log"
 guest_passed "$dir/serial.log" > /dev/null || die "the guest reported a failure"
+
+cp "$GUEST_BUILD/uintr_inspect.flat" "$dir/"
+domain_xml uintr-live "$dir/uintr_inspect.flat" "state=traffic" 2 \
+    "" "$dir/live.log" SapphireRapids-UINTR > "$dir/uintr-live.xml"
+step "virsh create uintr-live: both vCPUs exchange user interrupts without end"
+lv create "$dir/uintr-live.xml" > /dev/null || die "virsh create"
+for i in $(seq 300); do
+    grep -q "inspect: ready" "$dir/live.log" 2>/dev/null && break
+    sleep 0.1
+done
+grep "inspect: ready" "$dir/live.log" || die "the guest did not get ready"
+
+step "uintrctl check uintr-live"
+"$UINTRCTL" -c "$LIBVIRTD_URI" check uintr-live || die "uintrctl check exited $?"
+
+step "uintrctl show uintr-live"
+"$UINTRCTL" -c "$LIBVIRTD_URI" show uintr-live || die "uintrctl show exited $?"
+lv destroy uintr-live > /dev/null
 
 step "tear down"
 lv undefine uintr-demo

@@ -13,7 +13,7 @@ pkgs=(
     binutils
     # uintrctl (a libvirt client: Debian's libvirt 9.0 client library talks
     # to the series' 11.3 daemons)
-    libvirt-dev libjson-c-dev libxml2-dev
+    libvirt-dev libjson-c-dev libxml2-dev clang
     # libvirt build and tests
     libxml2-utils xsltproc libgnutls28-dev libtirpc-dev libyajl-dev
     libdevmapper-dev libnl-3-dev libnl-route-3-dev libpciaccess-dev

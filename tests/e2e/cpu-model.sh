@@ -99,6 +99,27 @@ vcpus_have() {
     [ "$n" -gt 0 ]
 }
 
+# uintrctl_check DOMAIN: uintrctl check exits 0, no rule FAILs, and the
+# UPID/UITT rules were evaluated (query-uintr answered); the WARNs (the
+# guest holds a request with UIF=0 for a while, and posts into a UPID with
+# SN set on purpose) go to the log.
+uintrctl_check() {
+    local out rc
+    out=$("$UINTRCTL" -c "$LIBVIRTD_URI" --json check "$1")
+    rc=$?
+    python3 -c '
+import json, sys
+doc = json.loads(sys.argv[2])
+assert int(sys.argv[1]) == 0, "exit %s: %s" % (sys.argv[1], doc.get("result"))
+assert doc["query-uintr"] and doc["summary"]["fail"] == 0, doc["summary"]
+rules = {c["rule"] for c in doc["checks"] if c["result"] != "SKIP"}
+assert {"UINTR-007", "UINTR-008", "UINTR-009", "UINTR-017"} <= rules, rules
+for c in doc["checks"]:
+    if c["result"] == "WARN":
+        print("# WARN", c["rule"], "cpu", c["cpu"], c["detail"])
+' "$rc" "$out"
+}
+
 # uintrctl_vcpus DOMAIN N ON: uintrctl (exit 0) sees N vCPUs, uintr ON on each.
 uintrctl_vcpus() {
     local out
@@ -251,6 +272,7 @@ if start_checked A mig 2 ""; then
             live_cpu_is "" < <(lv dumpxml mig)
         t_check "migration $i: every vCPU on $dst has xsaves" vcpus_have mig xsaves true
         t_check "migration $i: uintrctl on $dst: 2 vCPUs, uintr on" uintrctl_vcpus mig 2 on
+        t_check "migration $i: uintrctl check on $dst: every rule evaluated, none FAILs" uintrctl_check mig
         t_check "migration $i: HMP on $dst shows the guest's UINTR state (HANDLER set) on both vCPUs" \
             test "$(lv qemu-monitor-command mig --hmp 'info registers -a' |
                     grep -c 'UINTR RR=.* HANDLER=0*[1-9a-f]')" = 2

@@ -84,6 +84,9 @@ GPtrArray *cpuid_parse_cpus(json_object *ret, GError **err)
         v->cpu_index = (int)index;
         v->qom_path = g_strdup(p);
         v->cpuid_bit = CPUID_BIT_UNKNOWN;
+        v->xsaves = CPUID_BIT_UNKNOWN;
+        v->xss_uintr = CPUID_BIT_UNKNOWN;
+        v->la57 = CPUID_BIT_UNKNOWN;
         g_ptr_array_add(cpus, v);
     }
     g_ptr_array_sort(cpus, vcpu_cmp);
@@ -191,12 +194,23 @@ GPtrArray *cpuid_gather(QmpTransport *t, const char *property, GError **err)
         /* Cross-check with the raw CPUID word; best effort only. */
         ret = NULL;
         args = qom_get_args(v->qom_path, "feature-words");
-        if (qmp_execute(t, "qom-get", args, &ret, &local) == 0)
+        if (qmp_execute(t, "qom-get", args, &ret, &local) == 0) {
             v->cpuid_bit = cpuid_feature_words_bit(ret, UINTR_CPUID_EAX,
                                                    UINTR_CPUID_ECX,
                                                    UINTR_CPUID_REG,
                                                    UINTR_CPUID_BIT);
-        else if (local->domain != QMP_REPLY_ERROR) {
+            v->xsaves = cpuid_feature_words_bit(ret, XSAVES_CPUID_EAX,
+                                                XSAVES_CPUID_ECX,
+                                                XSAVES_CPUID_REG,
+                                                XSAVES_CPUID_BIT);
+            v->xss_uintr = cpuid_feature_words_bit(ret, XSAVES_CPUID_EAX,
+                                                   XSAVES_CPUID_ECX,
+                                                   XSS_UINTR_CPUID_REG,
+                                                   XSS_UINTR_CPUID_BIT);
+            v->la57 = cpuid_feature_words_bit(ret, UINTR_CPUID_EAX,
+                                              UINTR_CPUID_ECX, LA57_CPUID_REG,
+                                              LA57_CPUID_BIT);
+        } else if (local->domain != QMP_REPLY_ERROR) {
             /* transport or protocol trouble is not "best effort" */
             json_object_put(args);
             g_propagate_prefixed_error(err, g_steal_pointer(&local),

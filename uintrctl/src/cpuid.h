@@ -26,11 +26,24 @@ typedef enum {
     CPUID_BIT_SET = 1,
 } CpuidBit;
 
+/* CPUID bits the check rules need besides uintr (feature-words) */
+#define XSAVES_CPUID_EAX 0xd  /* CPUID.(EAX=0DH,ECX=1):EAX[3] XSAVES */
+#define XSAVES_CPUID_ECX 1
+#define XSAVES_CPUID_REG "EAX"
+#define XSAVES_CPUID_BIT 3
+#define XSS_UINTR_CPUID_REG "ECX" /* CPUID.(0DH,1):ECX[14]: IA32_XSS[14] */
+#define XSS_UINTR_CPUID_BIT 14
+#define LA57_CPUID_REG "ECX"      /* CPUID.(EAX=7,ECX=0):ECX[16] LA57 */
+#define LA57_CPUID_BIT 16
+
 typedef struct {
     int cpu_index;
     char *qom_path;
     gboolean enabled;   /* qom-get PATH uintr */
     CpuidBit cpuid_bit; /* from qom-get PATH feature-words */
+    CpuidBit xsaves;    /* CPUID.(0DH,1):EAX[3], feature-words */
+    CpuidBit xss_uintr; /* CPUID.(0DH,1):ECX[14], feature-words */
+    CpuidBit la57;      /* CPUID.(7,0):ECX[16], feature-words */
 } VcpuState;
 
 /* Ask QEMU through @t: query-cpus-fast, then for every vCPU qom-get of

@@ -9,7 +9,7 @@ int uintrctl_exit_code(const GError *err)
     if (!err)
         return UINTRCTL_EXIT_OK;
     if (err->domain == UINTRCTL_ERROR && err->code > 0 &&
-        err->code <= UINTRCTL_EXIT_FAILURE)
+        err->code <= UINTRCTL_EXIT_LAST)
         return err->code;
     if (err->domain == QMP_REPLY_ERROR)
         return UINTRCTL_EXIT_PROTOCOL;
@@ -28,6 +28,7 @@ const char *uintrctl_exit_name(int code)
     case UINTRCTL_EXIT_NO_FEATURE: return "no-feature";
     case UINTRCTL_EXIT_NOT_RUNNING: return "not-running";
     case UINTRCTL_EXIT_FAILURE: return "failure";
+    case UINTRCTL_EXIT_NO_QUERY_UINTR: return "no-query-uintr";
     }
     return "unknown";
 }

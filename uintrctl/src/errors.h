@@ -24,7 +24,12 @@ typedef enum {
     UINTRCTL_EXIT_NOT_RUNNING = 7, /* libvirt: domain exists, is not running  */
     UINTRCTL_EXIT_FAILURE = 8,     /* any other failure (libvirt error
                                       without a better code, out of memory)   */
+    UINTRCTL_EXIT_NO_QUERY_UINTR = 9, /* QEMU has no 'query-uintr' command
+                                         (check: no rule failed, but the
+                                         state rules were skipped)           */
 } UintrctlExit;
+
+#define UINTRCTL_EXIT_LAST UINTRCTL_EXIT_NO_QUERY_UINTR
 
 #define UINTRCTL_ERROR (uintrctl_error_quark())
 GQuark uintrctl_error_quark(void);

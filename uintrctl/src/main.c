@@ -19,6 +19,8 @@ static int cmd_help(UintrctlOptions *opts, int argc, char **argv);
 
 static const UintrctlCommand commands[] = {
     { "cpuid", cmd_cpuid, cmd_cpuid_synopsis, cmd_cpuid_summary },
+    { "check", cmd_check, cmd_check_synopsis, cmd_check_summary },
+    { "show", cmd_show, cmd_show_synopsis, cmd_show_summary },
     { "help", cmd_help, "help", "show this help" },
     { NULL, NULL, NULL, NULL },
 };
@@ -50,6 +52,8 @@ static void print_help(FILE *fp)
         "  -t, --timeout SEC    give up on a silent QMP socket after SEC seconds\n"
         "                       (default %d; fractions allowed)\n"
         "  -e, --expect on|off  also require uintr to be on/off on every vCPU\n"
+        "  -n, --interval MS    check: take the two query-uintr samples MS\n"
+        "                       milliseconds apart (default %d; 0: one sample)\n"
         "  -i, --inactive       compare with the persistent (inactive) domain XML\n"
         "                       instead of the live one\n"
         "  -j, --json           print JSON instead of a table\n"
@@ -57,11 +61,17 @@ static void print_help(FILE *fp)
         "  -h, --help           show this help\n"
         "  -V, --version        show the version\n"
         "\n"
+        "Read-only: uintrctl sends only query commands (query-cpus-fast,\n"
+        "qom-get, query-uintr).  Through libvirt it uses\n"
+        "virDomainQemuMonitorCommand, which libvirt records as a\n"
+        "'custom-monitor' taint on the domain (see 'virsh dominfo').\n"
+        "\n"
         "Exit status:\n"
-        "  0  success: every vCPU agrees, and with the domain XML / --expect\n"
+        "  0  success: every vCPU agrees, and with the domain XML / --expect;\n"
+        "     check: no rule FAILed (WARN and SKIP allowed)\n"
         "  1  mismatch: vCPUs disagree, or the state differs from what the\n"
         "     domain XML (uintr policy require/force/disable/forbid, or else\n"
-        "     its CPU model) or --expect asks\n"
+        "     its CPU model) or --expect asks; check: a rule FAILed\n"
         "  2  usage error\n"
         "  3  unknown domain\n"
         "  4  cannot reach libvirtd or the QMP socket (refused, missing,\n"
@@ -69,8 +79,10 @@ static void print_help(FILE *fp)
         "  5  QMP error reply, or a malformed reply or domain XML\n"
         "  6  QEMU has no 'uintr' CPU property (QEMU without UINTR patches)\n"
         "  7  the domain is not running\n"
-        "  8  any other failure\n",
-        UINTRCTL_DEFAULT_TIMEOUT_MS / 1000);
+        "  8  any other failure\n"
+        "  9  QEMU has no 'query-uintr' command (check: no rule FAILed but\n"
+        "     the state rules were skipped; show: nothing to show)\n",
+        UINTRCTL_DEFAULT_TIMEOUT_MS / 1000, UINTRCTL_DEFAULT_INTERVAL_MS);
 }
 
 static int cmd_help(UintrctlOptions *opts G_GNUC_UNUSED, int argc G_GNUC_UNUSED,
@@ -93,6 +105,17 @@ static gboolean parse_timeout(const char *s, int *ms)
     return TRUE;
 }
 
+static gboolean parse_interval(const char *s, int *ms)
+{
+    guint64 v;
+
+    if (!g_ascii_string_to_unsigned(s, 10, 0, UINTRCTL_MAX_INTERVAL_MS, &v,
+                                    NULL))
+        return FALSE;
+    *ms = (int)v;
+    return TRUE;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -100,6 +123,7 @@ int main(int argc, char **argv)
         { "qmp", required_argument, NULL, 'q' },
         { "timeout", required_argument, NULL, 't' },
         { "expect", required_argument, NULL, 'e' },
+        { "interval", required_argument, NULL, 'n' },
         { "inactive", no_argument, NULL, 'i' },
         { "json", no_argument, NULL, 'j' },
         { "pretty", no_argument, NULL, 'p' },
@@ -107,21 +131,25 @@ int main(int argc, char **argv)
         { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 },
     };
-    UintrctlOptions opts = { .timeout_ms = UINTRCTL_DEFAULT_TIMEOUT_MS };
+    UintrctlOptions opts = {
+        .timeout_ms = UINTRCTL_DEFAULT_TIMEOUT_MS,
+        .interval_ms = UINTRCTL_DEFAULT_INTERVAL_MS,
+    };
     OutputMode mode = OUT_TEXT;
     g_autofree char *bad = NULL;
-    const char *timeout_arg = NULL, *expect_arg = NULL;
+    const char *timeout_arg = NULL, *expect_arg = NULL, *interval_arg = NULL;
     const UintrctlCommand *cmd;
     int c, rc;
 
     opterr = 0; /* we report errors ourselves, once, in our format */
-    while ((c = getopt_long(argc, argv, ":c:q:t:e:ijphV", longopts,
+    while ((c = getopt_long(argc, argv, ":c:q:t:e:n:ijphV", longopts,
                             NULL)) != -1) {
         switch (c) {
         case 'c': opts.uri = optarg; break;
         case 'q': opts.qmp_socket = optarg; break;
         case 't': timeout_arg = optarg; break;
         case 'e': expect_arg = optarg; break;
+        case 'n': interval_arg = optarg; break;
         case 'i': opts.inactive = TRUE; break;
         case 'j': if (mode == OUT_TEXT) mode = OUT_JSON; break;
         case 'p': mode = OUT_JSON_PRETTY; break;
@@ -146,6 +174,9 @@ int main(int argc, char **argv)
     else if (timeout_arg && !parse_timeout(timeout_arg, &opts.timeout_ms))
         rc = out_usage_error(opts.out, "invalid --timeout '%s' (seconds, "
                                   "more than 0, at most 3600)", timeout_arg);
+    else if (interval_arg && !parse_interval(interval_arg, &opts.interval_ms))
+        rc = out_usage_error(opts.out, "invalid --interval '%s' (milliseconds, "
+                             "0 to %d)", interval_arg, UINTRCTL_MAX_INTERVAL_MS);
     else if (expect_arg && strcmp(expect_arg, "on") != 0 &&
              strcmp(expect_arg, "off") != 0)
         rc = out_usage_error(opts.out, "invalid --expect '%s' (on or off)",

@@ -2,9 +2,9 @@
  *
  * Talks to `-qmp unix:PATH,server=on,wait=off` directly: connect, read
  * the greeting, negotiate with qmp_capabilities, then one command at a
- * time.  The byte stream is split into JSON messages with json-c's
- * streaming json_tokener, so partial reads, several messages per read
- * and whitespace between messages all work; asynchronous events and
+ * time.  The byte stream is split into JSON messages by a QmpStream
+ * (qmp-stream.h), so partial reads, several messages per read and
+ * whitespace between messages all work; asynchronous events and
  * replies carrying somebody else's id are skipped.  Every wait is
  * bounded by a deadline (poll), so a silent peer produces a timeout
  * error instead of a hang.
@@ -19,20 +19,15 @@
 #include <unistd.h>
 
 #include "errors.h"
+#include "qmp-stream.h"
 #include "qmp.h"
-
-/* No single QMP message we care about comes near this. */
-#define QMP_MAX_MESSAGE (16u * 1024 * 1024)
 
 typedef struct {
     QmpTransport base;
     int fd;
     int timeout_ms;
     char *path;
-    json_tokener *tok;
-    GByteArray *buf;       /* received, not yet fed to the tokener */
-    size_t msg_bytes;      /* bytes fed into the message being parsed */
-    gboolean msg_started;  /* a non-blank byte of it was seen */
+    QmpStream *stream;     /* received bytes -> JSON messages */
     gboolean eof;
     guint64 next_id;
     char *id;              /* id of the command in flight */
@@ -111,7 +106,8 @@ static int write_all(QmpSocket *s, const char *data, size_t len,
     return 0;
 }
 
-/* Read more bytes into s->buf; 0 on data or EOF (s->eof), -1 on error. */
+/* Read more bytes into s->stream; 0 on data or EOF (s->eof), -1 on
+ * error. */
 static int fill(QmpSocket *s, gint64 deadline, const char *waiting_for,
                 GError **err)
 {
@@ -133,7 +129,7 @@ static int fill(QmpSocket *s, gint64 deadline, const char *waiting_for,
         if (n == 0)
             s->eof = TRUE;
         else
-            g_byte_array_append(s->buf, chunk, (guint)n);
+            qmp_stream_feed(s->stream, chunk, (size_t)n);
         return 0;
     }
 }
@@ -143,47 +139,21 @@ static int fill(QmpSocket *s, gint64 deadline, const char *waiting_for,
 static json_object *read_message(QmpSocket *s, gint64 deadline,
                                  const char *waiting_for, GError **err)
 {
-    for (;;) {
-        if (s->buf->len > 0) {
-            json_object *obj;
-            enum json_tokener_error jerr;
-            size_t used;
+    g_autofree char *where = g_strdup_printf("QMP socket %s", s->path);
 
-            obj = json_tokener_parse_ex(s->tok, (const char *)s->buf->data,
-                                        (int)MIN(s->buf->len, G_MAXINT));
-            jerr = json_tokener_get_error(s->tok);
-            used = json_tokener_get_parse_end(s->tok);
-            if (used > s->buf->len)
-                used = s->buf->len;
-            for (size_t i = 0; i < used && !s->msg_started; i++)
-                if (!g_ascii_isspace(s->buf->data[i]))
-                    s->msg_started = TRUE;
-            s->msg_bytes += used;
-            g_byte_array_remove_range(s->buf, 0, (guint)used);
-            if (obj) {
-                json_tokener_reset(s->tok);
-                s->msg_bytes = 0;
-                s->msg_started = FALSE;
-                return obj;
-            }
-            if (jerr != json_tokener_continue) {
-                g_set_error(err, UINTRCTL_ERROR, UINTRCTL_EXIT_PROTOCOL,
-                            "garbage on QMP socket %s while waiting for %s: "
-                            "%s (is this really a QEMU QMP socket?)",
-                            s->path, waiting_for,
-                            json_tokener_error_desc(jerr));
-                return NULL;
-            }
-            if (s->msg_bytes > QMP_MAX_MESSAGE) {
-                g_set_error(err, UINTRCTL_ERROR, UINTRCTL_EXIT_PROTOCOL,
-                            "QMP message on %s exceeds %u bytes; giving up",
-                            s->path, QMP_MAX_MESSAGE);
-                return NULL;
-            }
-            continue; /* all bytes consumed, message incomplete */
+    for (;;) {
+        GError *local = NULL;
+        json_object *obj = qmp_stream_next(s->stream, where, waiting_for,
+                                           &local);
+
+        if (obj)
+            return obj;
+        if (local) {
+            g_propagate_error(err, local);
+            return NULL;
         }
         if (s->eof) {
-            if (s->msg_started)
+            if (qmp_stream_in_message(s->stream))
                 g_set_error(err, UINTRCTL_ERROR, UINTRCTL_EXIT_PROTOCOL,
                             "QMP socket %s closed in the middle of a "
                             "message while waiting for %s (truncated reply)",
@@ -269,10 +239,7 @@ static void socket_free(QmpTransport *t)
 
     if (s->fd >= 0)
         close(s->fd);
-    if (s->tok)
-        json_tokener_free(s->tok);
-    if (s->buf)
-        g_byte_array_unref(s->buf);
+    qmp_stream_free(s->stream);
     g_free(s->path);
     g_free(s->id);
     g_free(s);
@@ -337,10 +304,7 @@ QmpTransport *qmp_socket_open(const char *path, int timeout_ms, GError **err)
     s->fd = -1;
     s->timeout_ms = timeout_ms;
     s->path = g_strdup(path);
-    s->buf = g_byte_array_new();
-    s->tok = json_tokener_new();
-    json_tokener_set_flags(s->tok, JSON_TOKENER_STRICT |
-                                   JSON_TOKENER_ALLOW_TRAILING_CHARS);
+    s->stream = qmp_stream_new(QMP_MAX_MESSAGE);
     t = &s->base;
 
     if (socket_connect(s, deadline, err) < 0)

@@ -12,6 +12,9 @@
 #include <glib.h>
 #include <json-c/json.h>
 
+/* json-c objects are reference counted: g_autoptr drops the reference */
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(json_object, json_object_put)
+
 typedef struct QmpTransport QmpTransport;
 
 typedef struct {

@@ -9,6 +9,8 @@
 
 #define UINTRCTL_VERSION "0.1.0"
 #define UINTRCTL_DEFAULT_TIMEOUT_MS 5000
+#define UINTRCTL_DEFAULT_INTERVAL_MS 200
+#define UINTRCTL_MAX_INTERVAL_MS 60000
 
 typedef struct {
     const char *uri;        /* -c/--connect URI (NULL: libvirt's default) */
@@ -16,6 +18,7 @@ typedef struct {
     int timeout_ms;         /* --timeout SEC, per QMP exchange */
     CpuidExpect expect;     /* --expect on|off */
     gboolean inactive;      /* --inactive: persistent domain XML */
+    int interval_ms;        /* --interval MS between query-uintr samples */
     Output *out;
 } UintrctlOptions;
 
@@ -35,5 +38,15 @@ typedef struct {
 int cmd_cpuid(UintrctlOptions *opts, int argc, char **argv);
 extern const char cmd_cpuid_synopsis[];
 extern const char cmd_cpuid_summary[];
+
+/* cmd_check.c */
+int cmd_check(UintrctlOptions *opts, int argc, char **argv);
+extern const char cmd_check_synopsis[];
+extern const char cmd_check_summary[];
+
+/* cmd_show.c */
+int cmd_show(UintrctlOptions *opts, int argc, char **argv);
+extern const char cmd_show_synopsis[];
+extern const char cmd_show_summary[];
 
 #endif

@@ -1,4 +1,6 @@
 /* virt.c - libvirt connection helpers */
+#include <stdlib.h>
+
 #include <libvirt/virterror.h>
 
 #include "errors.h"
@@ -91,9 +93,15 @@ char *virt_domain_xml(virDomainPtr dom, const char *name, gboolean inactive,
 {
     char *xml = virDomainGetXMLDesc(dom, inactive ? VIR_DOMAIN_XML_INACTIVE
                                                   : 0);
+    char *ret;
 
-    if (!xml)
+    if (!xml) {
         virt_set_error(err, UINTRCTL_EXIT_FAILURE,
                        "cannot get the XML of domain '%s'", name);
-    return xml;
+        return NULL;
+    }
+    /* libvirt allocates with malloc: copy into GLib memory */
+    ret = g_strdup(xml);
+    free(xml);
+    return ret;
 }

@@ -26,7 +26,8 @@ int virt_error_exit_code(int code, int domain, int fallback);
 virConnectPtr virt_connect(const char *uri, GError **err);
 virDomainPtr virt_lookup(virConnectPtr conn, const char *name, GError **err);
 
-/* Domain XML: live (flags 0) or, with @inactive, the persistent config. */
+/* Domain XML: live (flags 0) or, with @inactive, the persistent config;
+ * a GLib copy of libvirt's string (g_free it). */
 char *virt_domain_xml(virDomainPtr dom, const char *name, gboolean inactive,
                       GError **err);
 

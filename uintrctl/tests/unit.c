@@ -45,6 +45,8 @@ static const struct {
     { "qmp-socket", qmp_socket_tests },
     { "output", output_tests },
     { "cpumodel", cpumodel_tests },
+    { "qmp-stream", qmp_stream_tests },
+    { "check", check_tests },
 };
 
 int main(int argc, char **argv)

@@ -67,6 +67,8 @@ extern const UnitTest domxml_tests[];
 extern const UnitTest qmp_socket_tests[];
 extern const UnitTest output_tests[];
 extern const UnitTest cpumodel_tests[];
+extern const UnitTest check_tests[];
+extern const UnitTest qmp_stream_tests[];
 
 /* Fake transport replaying recorded replies (test-qmp.c). */
 #include "qmp.h"
