@@ -34,7 +34,8 @@
 #   - negative: 'loadvm' of a missing snapshot gets an error reply (the
 #     reply check can fail), and the guest runs on after 'cont'
 # CPU: live-single runs -cpu qemu64,uintr=on; live-multi, file-multi and
-# savevm-multi run -cpu SapphireRapids-UINTR with xsaves=1, so IA32_XSS and
+# savevm-multi run -cpu SapphireRapids-UINTR with xsaves=1 (file-multi with
+# uiret-uif=on, flexible UIRET, too), so IA32_XSS and
 # the XSAVES/XRSTORS round trip of component 14 are checked after them too.
 # Refusal: a guest with UINTR state migrated to $STOCK_QEMU (-cpu qemu64)
 #   - the migration fails, the destination exits with an error, the source
@@ -208,8 +209,11 @@ for mode in single multi; do
 		"$LIVE_SECONDS" 5
 done
 
-# 2. Save to a file and restore from it, several times mid-run.
+# 2. Save to a file and restore from it, several times mid-run; the CPU
+# also offers flexible UIRET (uiret-uif), which both sides must have.
+CPU=SapphireRapids-UINTR,uiret-uif=on
 run_loop "file-multi" "tcg,thread=multi" file "$FILE_TIMES" "$FILE_INTERVAL" "$FILE_SECONDS" 3
+CPU=SapphireRapids-UINTR
 
 # 3. savevm/loadvm to a qcow2 disk, several times mid-run.
 dir=$OUT/savevm-multi

@@ -6,6 +6,8 @@
 #include <stdint.h>
 
 #define CPUID_7_0_EDX_UINTR	(1u << 5)
+/* Flexible UIRET: UIRET sets UIF from bit 1 of the popped RFLAGS image */
+#define CPUID_7_1_EDX_UIRET_UIF	(1u << 17)
 #define X86_CR4_UINTR		(1ul << 25)
 
 #define MSR_IA32_UINTR_RR		0x985

@@ -4,6 +4,8 @@
  * Command line:
  *   uintr=0|1   CPUID.(EAX=7,ECX=0):EDX[5] the run expects (required);
  *               with 0 the run only checks that CPUID says so
+ *   uiret_uif=0|1  CPUID.(EAX=7,ECX=1):EDX[17] (flexible UIRET) the run
+ *               expects (default 0)
  *
  * Rules, named in brackets in the messages:
  *   [cond]     delivered only with UIF=1, CPL=3 (and 64-bit mode; not
@@ -20,6 +22,9 @@
  *   [cr4]      CR4.UINTR=0: no delivery; setting it later delivers
  *   [pf]       a #PF on the frame push is raised in ring 3 at the
  *              interrupted RIP and leaves UIRR set; delivery after the fix
+ *   [uiret-uif] a handler that clears bit 1 of the saved RFLAGS image
+ *              returns with UIF = 0 under flexible UIRET (the next pending
+ *              vector waits for STUI), with UIF = 1 without it
  * A non-canonical IA32_UINTR_HANDLER cannot be set up (WRMSR #GPs), so
  * delivery to one is not tested.
  */
@@ -413,10 +418,46 @@ static void test_pf(void)
 	wrmsr(MSR_IA32_UINTR_STACKADJUST, STACKADJUST);
 }
 
+/* Records, and asks UIRET (under flexible UIRET) to leave UIF = 0. */
+static void block_handler(struct uintr_frame *f)
+{
+	record(f);
+	f->rflags &= ~0x2ul;
+}
+
+static void test_uiret_uif(bool flexible)
+{
+	long ret;
+	int vec;
+
+	reset_recs(block_handler);
+	stui();
+	wrmsr(MSR_IA32_UINTR_RR, 1ul << 5 | 1ul << 40);
+	vec = run_user(user_first, &ret, NULL);
+	if (flexible) {
+		ok(vec == -1 && ret == 1 && nrec == 1 && recs[0].f.vector == 40 &&
+		   rr() == 1ul << 5 && !testui(),
+		   "[uiret-uif] UIRR {5,40}, the handler clears RFLAGS[1] in its frame: vector 40 only, UIRET leaves UIF = 0, vector 5 stays in UIRR; got %d deliveries (first %lu), fn saw %ld, UIRR %#lx, UIF %d (vector %d)",
+		   nrec, recs[0].f.vector, ret, rr(), testui(), vec);
+		stui();
+		vec = run_user(user_first, &ret, NULL);
+		ok(vec == -1 && ret == 2 && recs[1].f.vector == 5 && rr() == 0,
+		   "[uiret-uif] after STUI vector 5 is delivered, got %d deliveries (second %lu), UIRR %#lx (vector %d)",
+		   nrec, recs[1].f.vector, rr(), vec);
+	} else {
+		ok(vec == -1 && ret == 2 && nrec == 2 && rr() == 0 && testui(),
+		   "[uiret-uif] without flexible UIRET, clearing RFLAGS[1] in the frame changes nothing: vectors 40 and 5 delivered, UIF = 1; got %d deliveries, fn saw %ld, UIRR %#lx, UIF %d (vector %d)",
+		   nrec, ret, rr(), testui(), vec);
+	}
+	clui();
+	wrmsr(MSR_IA32_UINTR_RR, 0);
+	uintr_handler = record;
+}
+
 int main(void)
 {
 	const char *v = arg_get("uintr");
-	int want;
+	int want, flexible;
 
 	if (!v || (strcmp(v, "0") && strcmp(v, "1")))
 		bail_out("uintr_deliver needs uintr=0 or uintr=1 on the command line");
@@ -426,6 +467,11 @@ int main(void)
 		want, uintr_supported()))
 		return tap_done();
 	if (!want)
+		return tap_done();
+	flexible = arg_flag("uiret_uif", false);
+	if (!ok(flexible == !!(cpuid_count(7, 0).a >= 1 &&
+			       (cpuid_count(7, 1).d & CPUID_7_1_EDX_UIRET_UIF)),
+		"[cpuid] CPUID.(7,1):EDX[17] UIRET_UIF = %d as the command line says", flexible))
 		return tap_done();
 
 	uintr_set_cr4(true);
@@ -441,6 +487,7 @@ int main(void)
 	test_tf_rf();
 	test_cr4();
 	test_pf();
+	test_uiret_uif(flexible);
 
 	clui();
 	wrmsr(MSR_IA32_UINTR_RR, 0);

@@ -5,6 +5,9 @@
  * Command line:
  *   uintr=0|1   CPUID.(EAX=7,ECX=0):EDX[5] the run expects (required)
  *   pku=0|1     CPUID.(EAX=7,ECX=0):ECX[3] the run expects (default 0)
+ *   uiret_uif=0|1  CPUID.(EAX=7,ECX=1):EDX[17] (flexible UIRET) the run
+ *               expects (default 0); [uiret-uif] checks UIF after UIRET
+ *               against it
  *
  * Rules, named in brackets in the messages:
  *   [cpuid]  the CPUID bits match the command line (a dropped feature fails)
@@ -383,6 +386,44 @@ static void check_uiret(bool user)
 	ui_rip = 0;
 }
 
+/*
+ * Flexible UIRET (CPUID.(7,1):EDX.UIRET_UIF[17]): UIF := bit 1 of the
+ * popped RFLAGS image; without it UIF := 1 whatever the image says.
+ */
+static void check_uiret_uif(bool user, bool flexible)
+{
+	const char *ring = user ? "ring 3" : "ring 0";
+	long vec;
+
+	ui_before = 0x2;
+	ui_rip = 0;
+	ui_prsp = (uintptr_t)(scratch_stack + sizeof(scratch_stack) - 8);
+	for (int bit1 = 0; bit1 <= 1; bit1++) {
+		bool want = flexible ? bit1 : true;
+
+		ui_pflags = bit1 ? 0x2 : 0;
+		if (user)
+			ui_pflags |= FL_IF;
+		if (bit1)
+			clui();
+		else
+			stui();
+		if (uiret_run(user, &vec)) {
+			bool uif = testui();
+
+			ok(vec == -1 && !ui_fell && uif == want,
+			   "[uiret-uif] %s: UIRET with RFLAGS image bit 1 = %d and UIF %d before: UIF %d (%s), got %d (vector %ld)",
+			   ring, bit1, !bit1, want,
+			   flexible ? "UIRET_UIF: UIF := RFLAGS[1]" : "UIF := 1",
+			   uif, vec);
+		} else {
+			ok(false, "[uiret-uif] %s: UIRET with RFLAGS image bit 1 = %d returns (vector %ld)",
+			   ring, bit1, vec);
+		}
+	}
+	clui();
+}
+
 /* ---- RDPKRU/WRPKRU */
 
 static void check_pkru(bool pku)
@@ -427,8 +468,9 @@ int main(void)
 {
 	int want_uintr = arg_flag("uintr", true);
 	int want_pku = arg_flag("pku", false);
+	int want_uiret_uif = arg_flag("uiret_uif", false);
 	struct cpuid c = cpuid_count(7, 0);
-	bool has_pku;
+	bool has_pku, has_uiret_uif;
 	long ret;
 	int vec;
 
@@ -437,6 +479,12 @@ int main(void)
 	if (!ok(has_uintr == want_uintr && has_pku == want_pku,
 		"[cpuid] CPUID.(7,0):EDX[5] UINTR = %d and ECX[3] PKU = %d as the command line says, got %d and %d",
 		want_uintr, want_pku, has_uintr, has_pku))
+		return tap_done();
+	/* Leaf 7 sub-leaf 1 exists when EAX of sub-leaf 0 says so. */
+	has_uiret_uif = c.a >= 1 && (cpuid_count(7, 1).d & CPUID_7_1_EDX_UIRET_UIF);
+	if (!ok(has_uiret_uif == want_uiret_uif,
+		"[cpuid] CPUID.(7,1):EDX[17] UIRET_UIF = %d as the command line says, got %d",
+		want_uiret_uif, has_uiret_uif))
 		return tap_done();
 
 	if (!has_uintr) {
@@ -475,6 +523,8 @@ int main(void)
 	check_testui_flags();
 	check_uiret(false);
 	check_uiret(true);
+	check_uiret_uif(false, has_uiret_uif);
+	check_uiret_uif(true, has_uiret_uif);
 	check_pkru(has_pku);
 
 	clui();
