@@ -7,7 +7,7 @@
 #   make qemu-export   work/qemu's commits back into qemu-patches/
 #   make libvirt-tree / libvirt-export   the same for libvirt 11.3.0
 #   make qemu-stock    the same QEMU without the series (the tests' "QEMU without UINTR")
-#   make check-series  build every prefix of the QEMU series (each patch alone)
+#   make check-series  build every prefix of the QEMU and libvirt series (each patch alone)
 #   make check-targets build the series for qemu-system-i386 and qemu-x86_64 (user)
 #   make conformance   docs/conformance.md from the guest logs of make check
 #   make fuzz          uintrctl's libFuzzer targets, FUZZ_RUNS (default 10^6) executions each

@@ -6,6 +6,13 @@
 #   build-libvirt.sh [TEST...]        build, install, run the tests
 #                                     (default: the CPU-map and QEMU ones)
 #   build-libvirt.sh --install-only   build and install, run no test
+#   build-libvirt.sh --each-patch [TEST...]
+#                                     build every prefix of the series and run
+#                                     the tests and syntax-check on each (in a
+#                                     tree and build directory of their own,
+#                                     $UINTR_CACHE/libvirt-series, incrementally);
+#                                     one "ok/not ok - libvirt: SUBJECT" line
+#                                     per patch; installs nothing
 #
 # The installed prefix, $UINTR_CACHE/libvirt/prefix (bin/virsh,
 # sbin/libvirtd, lib/.../libvirt.so with an RPATH to its own lib, and
@@ -25,10 +32,11 @@ build=$src/build
 prefix=$dir/prefix
 jobs=${JOBS:-$(nproc)}
 run_tests=1
-if [ "${1:-}" = --install-only ]; then
-    run_tests=0
-    shift
-fi
+each_patch=0
+case ${1:-} in
+--install-only) run_tests=0; shift ;;
+--each-patch) each_patch=1; shift ;;
+esac
 tests=("$@")
 [ ${#tests[@]} -gt 0 ] ||
     tests=(cputest qemuxmlconftest domaincapstest qemucapabilitiestest)
@@ -49,6 +57,88 @@ options=(
     -Dwireshark_dissector=disabled -Dnls=disabled -Dbash_completion=disabled
     -Dinit_script=none
 )
+
+export CCACHE_DIR=${CCACHE_DIR:-$cache/ccache}
+
+# setup SRC BUILD LOGDIR: (re)configure BUILD for SRC when the options changed
+setup() {
+    local s=$1 b=$2 logdir=$3
+    if [ ! -f "$b/build.ninja" ] || [ "$(cat "$logdir/.options" 2>/dev/null)" != "${options[*]}" ]; then
+        rm -rf "$b"
+        meson setup "$b" "$s" "${options[@]}" > "$logdir/setup.log" 2>&1 || {
+            tail -30 "$logdir/setup.log" >&2
+            echo "libvirt: meson setup failed, see $logdir/setup.log" >&2
+            return 1
+        }
+        echo "${options[*]}" > "$logdir/.options"
+    fi
+}
+
+# compile BUILD LOGDIR
+compile() {
+    nice ninja -C "$1" -j "$jobs" > "$2/build.log" 2>&1 || {
+        grep -B2 -A12 -m3 'error' "$2/build.log" >&2 || tail -40 "$2/build.log" >&2
+        echo "libvirt: build failed, see $2/build.log" >&2
+        return 1
+    }
+}
+
+# run_suites BUILD LOGDIR: the tests and syntax-check; sets passed and
+# failed from meson's summary ("Ok: N", "Fail: M", ...)
+count() { sed -n "s/^$1: *\([0-9]*\) *$/\1/p" "$2" | tail -1; }
+run_suites() {
+    local b=$1 logdir=$2 suite log rc ok fail to
+    passed=0 failed=0
+    for suite in tests syntax-check; do
+        log=$logdir/$suite.log
+        if [ $suite = tests ]; then
+            echo "libvirt: running ${tests[*]}"
+            (cd "$b" && nice meson test --no-rebuild --print-errorlogs "${tests[@]}") > "$log" 2>&1 && rc=0 || rc=$?
+        else
+            echo "libvirt: running syntax-check"
+            (cd "$b" && nice meson test --no-rebuild --print-errorlogs --suite syntax-check) > "$log" 2>&1 && rc=0 || rc=$?
+        fi
+        grep -E '^ *[0-9]+/[0-9]+ ' "$log" | sed 's/^/libvirt: /' || true
+        ok=$(count Ok "$log") fail=$(count Fail "$log") to=$(count Timeout "$log")
+        passed=$((passed + ${ok:-0}))
+        failed=$((failed + ${fail:-0} + ${to:-0}))
+        if [ "$rc" -ne 0 ] && [ $((${fail:-0} + ${to:-0})) -eq 0 ]; then
+            echo "libvirt: meson test ($suite) failed, see $log"
+            failed=$((failed + 1))
+        fi
+    done
+}
+
+# Every prefix of the series: check out each patch in turn in a tree of its
+# own and build it incrementally (ninja rebuilds what the patch touched).
+if [ $each_patch = 1 ]; then
+    sdir=$cache/libvirt-series
+    mkdir -p "$sdir"
+    exec 9> "$sdir/lock"
+    flock 9
+    "$top/scripts/tree.sh" sync libvirt "$sdir/src" > /dev/null
+    setup "$sdir/src" "$sdir/build" "$sdir" || exit 1
+    bad=0 n=0
+    rm -rf "$sdir/log"
+    for c in $(git -C "$sdir/src" rev-list --reverse base..HEAD); do
+        n=$((n + 1))
+        logdir=$sdir/log/$(printf %04d $n)
+        mkdir -p "$logdir"
+        subject=$(git -C "$sdir/src" log -1 --format=%s "$c")
+        git -C "$sdir/src" checkout -q "$c"
+        echo "libvirt: at $subject"
+        if compile "$sdir/build" "$logdir" && run_suites "$sdir/build" "$logdir" && [ $failed -eq 0 ]; then
+            echo "ok - libvirt: $subject ($passed passed)"
+        else
+            echo "not ok - libvirt: $subject (${passed:-0} passed, ${failed:-build} failed, logs in $logdir)"
+            bad=$((bad + 1))
+        fi
+        passed='' failed=''
+    done
+    git -C "$sdir/src" checkout -q master
+    [ $bad -eq 0 ]
+    exit
+fi
 
 mkdir -p "$dir"
 # uid nobody (the private daemons) must reach the prefix.
@@ -73,22 +163,9 @@ if [ "$(cat "$dir/.key" 2>/dev/null)" != "$key" ]; then
         "$top/scripts/tree.sh" make libvirt "$src"
         echo "$tree_key" > "$dir/.tree"
     fi
-    if [ ! -f "$build/build.ninja" ] || [ "$(cat "$dir/.options" 2>/dev/null)" != "${options[*]}" ]; then
-        rm -rf "$build"
-        (cd "$src" && meson setup build "${options[@]}" > "$dir/setup.log" 2>&1) || {
-            tail -30 "$dir/setup.log" >&2
-            echo "libvirt: meson setup failed, see $dir/setup.log" >&2
-            exit 1
-        }
-        echo "${options[*]}" > "$dir/.options"
-    fi
-    export CCACHE_DIR=${CCACHE_DIR:-$cache/ccache}
+    setup "$src" "$build" "$dir" || exit 1
     echo "libvirt: building in $build"
-    nice ninja -C "$build" -j "$jobs" > "$dir/build.log" 2>&1 || {
-        grep -B2 -A12 -m3 'error' "$dir/build.log" >&2 || tail -40 "$dir/build.log" >&2
-        echo "libvirt: build failed, see $dir/build.log" >&2
-        exit 1
-    }
+    compile "$build" "$dir" || exit 1
     echo "$key" > "$dir/.key"
 fi
 
@@ -117,26 +194,6 @@ fi
 echo "libvirt: $("$prefix/sbin/libvirtd" --version) in $prefix"
 [ $run_tests = 1 ] || exit 0
 
-# meson's summary ("Ok: N", "Fail: M", ...) becomes our one-line summary.
-count() { sed -n "s/^$1: *\([0-9]*\) *$/\1/p" "$2" | tail -1; }
-passed=0 failed=0
-for suite in tests syntax-check; do
-    log=$dir/$suite.log
-    if [ $suite = tests ]; then
-        echo "libvirt: running ${tests[*]}"
-        (cd "$build" && nice meson test --no-rebuild --print-errorlogs "${tests[@]}") > "$log" 2>&1 && rc=0 || rc=$?
-    else
-        echo "libvirt: running syntax-check"
-        (cd "$build" && nice meson test --no-rebuild --print-errorlogs --suite syntax-check) > "$log" 2>&1 && rc=0 || rc=$?
-    fi
-    grep -E '^ *[0-9]+/[0-9]+ ' "$log" | sed 's/^/libvirt: /' || true
-    ok=$(count Ok "$log") fail=$(count Fail "$log") to=$(count Timeout "$log")
-    passed=$((passed + ${ok:-0}))
-    failed=$((failed + ${fail:-0} + ${to:-0}))
-    if [ $rc -ne 0 ] && [ $((${fail:-0} + ${to:-0})) -eq 0 ]; then
-        echo "libvirt: meson test ($suite) failed, see $log"
-        failed=$((failed + 1))
-    fi
-done
+run_suites "$build" "$dir"
 echo "libvirt: $passed passed, $failed failed"
 [ $failed -eq 0 ]

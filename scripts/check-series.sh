@@ -1,7 +1,9 @@
 #!/bin/bash
 # Every patch of the QEMU series builds on its own and is checkpatch-clean:
 # check out the tree at each patch in turn and build qemu-system-x86_64
-# (incrementally, in a build directory of its own in the cache).
+# (incrementally, in a build directory of its own in the cache).  Then every
+# patch of the libvirt series builds and passes libvirt's affected tests and
+# syntax-check (scripts/build-libvirt.sh --each-patch, incrementally too).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cache=${UINTR_CACHE:-/var/cache/uintr}
@@ -36,5 +38,19 @@ for c in $(git -C "$src" rev-list --reverse base..HEAD); do
     fi
 done
 git -C "$src" checkout -q master
+flock -u 9
+
+# The libvirt series: one "ok/not ok - libvirt: SUBJECT" line per patch.
+log=$cache/libvirt-series/check.log
+mkdir -p "$cache/libvirt-series"
+"$top/scripts/build-libvirt.sh" --each-patch > "$log" 2>&1
+grep -E '^(not )?ok - libvirt: ' "$log"
+lv_ok=$(grep -c '^ok - libvirt: ' "$log")
+lv_bad=$(grep -c '^not ok - libvirt: ' "$log")
+lv_all=$(grep -cv '^\(#.*\)\?$' "$top/libvirt-patches/series")
+pass=$((pass + lv_ok))
+fail=$((fail + lv_bad))
+[ $((lv_ok + lv_bad)) -eq "$lv_all" ] ||
+    bad "libvirt series: $((lv_ok + lv_bad)) of $lv_all patches checked" "$(tail -20 "$log")"
 echo "series: $pass passed, $fail failed"
 [ $fail -eq 0 ]
