@@ -47,7 +47,7 @@ if [ -z "$CPU_MAP" ]; then
     bad cpu-map "CPU_MAP is not set (make cpu-map; the top-level Makefile exports it)"
     finish
 fi
-if ! grep -q "<feature name='uintr'>" "$CPU_MAP/x86_features.xml" 2>/dev/null; then
+if ! grep -q "<feature name='uintr'[ >]" "$CPU_MAP/x86_features.xml" 2>/dev/null; then
     bad cpu-map "CPU_MAP=$CPU_MAP has no x86_features.xml that knows uintr (make cpu-map)"
     finish
 fi
