@@ -28,6 +28,7 @@ suites=(
     "e2e          $top/tests/e2e/cpuid-feature.sh"
     "model-consistency $top/tests/e2e/model-consistency.sh"
     "e2e-model    $top/tests/e2e/cpu-model.sh"
+    "libvirt-hosts $top/tests/libvirt-hosts/migrate-netns.sh"
     "migration    env OUT=$logs/migration $top/tests/migration/uintr-migrate.sh"
     "linux        $top/tests/linux/run.sh $build/linux"
     "libvirt      $top/scripts/build-libvirt.sh"

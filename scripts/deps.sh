@@ -18,8 +18,9 @@ pkgs=(
     libxml2-utils xsltproc libgnutls28-dev libtirpc-dev libyajl-dev
     libdevmapper-dev libnl-3-dev libnl-route-3-dev libpciaccess-dev
     libudev-dev python3-docutils
-    # the private libvirt daemons (built from the series) run under tini
-    tini
+    # the private libvirt daemons (built from the series) run under tini;
+    # the two-host migration suite joins two network namespaces (ip, tc)
+    tini iproute2
     # qemu-img: the qcow2 disk of the savevm/loadvm migration test
     qemu-utils
     util-linux dpkg-dev xz-utils
