@@ -50,6 +50,18 @@ void uintr_set_cr4(bool on)
 			 on ? "set" : "clear", vec, read_cr4());
 }
 
+void uintr_setup_thread(struct upid *pd, struct uitte *uitt,
+			uint32_t uittsz, uint8_t uinv)
+{
+	uintr_set_cr4(true);
+	wrmsr(MSR_IA32_UINTR_MISC, UINTR_MISC(uinv, uittsz));
+	wrmsr(MSR_IA32_UINTR_PD, (uintptr_t)pd);
+	wrmsr(MSR_IA32_UINTR_HANDLER, (uintptr_t)uintr_entry);
+	wrmsr(MSR_IA32_UINTR_STACKADJUST, 128);
+	wrmsr(MSR_IA32_UINTR_RR, 0);
+	wrmsr(MSR_IA32_UINTR_TT, (uintptr_t)uitt | 1);
+}
+
 struct canon_bounds canon_bounds(bool la57)
 {
 	struct canon_bounds c;

@@ -70,6 +70,15 @@ int uintr_expected(void);
 void uintr_set_cr4(bool on);
 
 /*
+ * This CPU as an OS sets up a thread that receives and sends user
+ * interrupts: CR4.UINTR, UINV and UITTSZ, the UPID at pd, the handler
+ * uintr_entry (which calls uintr_handler) with a 128-byte stack adjust,
+ * UIRR clear, and the UITT at uitt with SENDUIPI enabled.
+ */
+void uintr_setup_thread(struct upid *pd, struct uitte *uitt,
+			uint32_t uittsz, uint8_t uinv);
+
+/*
  * Boundary values for the canonicality checks of the UINTR address MSRs
  * and XSAVE fields, for the widest linear-address width the CPU has.
  */

@@ -83,13 +83,7 @@ static void setup_cpu(int c)
 	if (xsave_set_cr4(true) != -1 || xsetbv_safe(0, 3) != -1 ||
 	    wrmsr_safe(MSR_IA32_XSS, XMASK(XFEATURE_UINTR)) != -1)
 		bail_out("XSAVE with IA32_XSS[14] refused: needs -cpu ...,xsaves=on");
-	write_cr4(read_cr4() | X86_CR4_UINTR);
-	wrmsr(MSR_IA32_UINTR_MISC, UINTR_MISC(UINV, 0));
-	wrmsr(MSR_IA32_UINTR_PD, (uintptr_t)&rx[c]);
-	wrmsr(MSR_IA32_UINTR_HANDLER, (uintptr_t)uintr_entry);
-	wrmsr(MSR_IA32_UINTR_STACKADJUST, 128);
-	wrmsr(MSR_IA32_UINTR_RR, 0);
-	wrmsr(MSR_IA32_UINTR_TT, (uintptr_t)uitt[c] | 1);
+	uintr_setup_thread(&rx[c], uitt[c], 0, UINV);
 }
 
 /* CPU 1's own breakage, applied on CPU 1. */

@@ -74,13 +74,7 @@ static void setup_cpu(int c)
 	rx[c].pir = 0;
 	uitt[c][0].lo = UITTE(c == 0 ? PING_UV : PONG_UV);
 	uitt[c][0].upid = (uintptr_t)&rx[other];
-	write_cr4(read_cr4() | X86_CR4_UINTR);
-	wrmsr(MSR_IA32_UINTR_MISC, UINTR_MISC(UINV, 0));
-	wrmsr(MSR_IA32_UINTR_PD, (uintptr_t)&rx[c]);
-	wrmsr(MSR_IA32_UINTR_HANDLER, (uintptr_t)uintr_entry);
-	wrmsr(MSR_IA32_UINTR_STACKADJUST, 128);
-	wrmsr(MSR_IA32_UINTR_RR, 0);
-	wrmsr(MSR_IA32_UINTR_TT, (uintptr_t)uitt[c] | 1);
+	uintr_setup_thread(&rx[c], uitt[c], 0, UINV);
 }
 
 static void finish_cpu(struct cpu_result *r)
