@@ -331,8 +331,17 @@ if out=$(lv create "$dir/abort.xml" 2>&1) && started abort; then
     status=$(lv qemu-monitor-command abort '{"execute":"query-migrate"}' 2>&1)
     echo "#   libvirt: $out"
     echo "#   source QEMU: $status"
+    # QEMU 10.0's migration_cancel() shuts the return-path socket down
+    # before it moves the state to "cancelling"; if the migration thread
+    # sees that I/O error first, the job ends "failed" with "Channel error:
+    # Input/output error" instead of "cancelled" (seen once in CI).
+    # Either way it was our domjobabort that ended it: the job was half-way
+    # a moment ago (mid_migration) and the link is only slow, not broken.
     if [ "$rc" -ne 0 ] && { [[ $out == *"canceled by client"* ]] || [[ $status == *'"status":"cancelled"'* ]]; }; then
         t_ok "abort: the migration was cancelled (virsh migrate exit $rc)"
+    elif [ "$rc" -ne 0 ] && [[ $status == *'"status":"failed"'* ]] &&
+         [[ $status == *'Channel error: Input/output error'* ]]; then
+        t_ok "abort: the migration was cancelled (virsh migrate exit $rc; QEMU reports the cancel's socket shutdown as failed)"
     else
         t_fail "abort: the migration was cancelled" "exit $rc"
     fi
