@@ -4,12 +4,15 @@
  * end only serialises the command and parses the reply.  Note that
  * libvirt hands back QMP {"error": ...} replies with a *successful*
  * return code: the reply is interpreted by qmp_reply_parse() like any
- * other, never trusted because the call "worked".
+ * other, never trusted because the call "worked".  query-uintr's reply
+ * (exchange_events) is decoded from the string by events, without a
+ * json-c tree.
  */
 #include <libvirt/libvirt-qemu.h>
 #include <libvirt/virterror.h>
 
 #include "errors.h"
+#include "qmp-events.h"
 #include "virt.h"
 
 typedef struct {
@@ -18,8 +21,11 @@ typedef struct {
     char *name; /* saved: virDomainGetName() would reset the last error */
 } QmpLibvirt;
 
-static json_object *libvirt_exchange(QmpTransport *t, json_object *cmd,
-                                     GError **err)
+/* With @sink, the reply string goes through qmp-events.h: the text
+ * and the decoded "return" value, never a tree of it. */
+static json_object *libvirt_exchange_events(QmpTransport *t, json_object *cmd,
+                                            const QmpReturnSink *sink,
+                                            gboolean *routed, GError **err)
 {
     QmpLibvirt *l = (QmpLibvirt *)t;
     const char *text = json_object_to_json_string_ext(cmd,
@@ -46,9 +52,18 @@ static json_object *libvirt_exchange(QmpTransport *t, json_object *cmd,
     }
     what = g_strdup_printf("the reply to '%s' from domain '%s'",
                            json_object_get_string(execute), l->name);
-    obj = qmp_json_parse(what, reply, err);
+    if (sink)
+        obj = qmp_events_parse_text(what, reply, sink, routed, err);
+    else
+        obj = qmp_json_parse(what, reply, err);
     free(reply);
     return obj;
+}
+
+static json_object *libvirt_exchange(QmpTransport *t, json_object *cmd,
+                                     GError **err)
+{
+    return libvirt_exchange_events(t, cmd, NULL, NULL, err);
 }
 
 static void libvirt_free(QmpTransport *t)
@@ -64,6 +79,7 @@ static void libvirt_free(QmpTransport *t)
 static const QmpTransportOps libvirt_ops = {
     .name = "libvirt",
     .exchange = libvirt_exchange,
+    .exchange_events = libvirt_exchange_events,
     .free = libvirt_free,
 };
 

@@ -135,16 +135,22 @@ static int fill(QmpSocket *s, gint64 deadline, const char *waiting_for,
 }
 
 /* Return the next complete JSON value from the stream (new reference),
- * or NULL with @err set. */
-static json_object *read_message(QmpSocket *s, gint64 deadline,
+ * or NULL with @err set.  With @sink, a "return" value goes there as
+ * it arrives (*@routed; qmp_stream_next_events). */
+static json_object *read_message(QmpSocket *s, const QmpReturnSink *sink,
+                                 gboolean *routed, gint64 deadline,
                                  const char *waiting_for, GError **err)
 {
     g_autofree char *where = g_strdup_printf("QMP socket %s", s->path);
+    gboolean ignored;
 
     for (;;) {
         GError *local = NULL;
-        json_object *obj = qmp_stream_next(s->stream, where, waiting_for,
-                                           &local);
+        json_object *obj =
+            sink ? qmp_stream_next_events(s->stream, sink,
+                                          routed ? routed : &ignored, where,
+                                          waiting_for, &local)
+                 : qmp_stream_next(s->stream, where, waiting_for, &local);
 
         if (obj)
             return obj;
@@ -169,8 +175,9 @@ static json_object *read_message(QmpSocket *s, gint64 deadline,
     }
 }
 
-static json_object *socket_exchange(QmpTransport *t, json_object *cmd,
-                                    GError **err)
+static json_object *socket_exchange_events(QmpTransport *t, json_object *cmd,
+                                           const QmpReturnSink *sink,
+                                           gboolean *routed, GError **err)
 {
     QmpSocket *s = (QmpSocket *)t;
     gint64 deadline = deadline_after(s->timeout_ms);
@@ -194,7 +201,8 @@ static json_object *socket_exchange(QmpTransport *t, json_object *cmd,
         return NULL;
 
     for (;;) {
-        json_object *msg = read_message(s, deadline, waiting_for, err);
+        json_object *msg = read_message(s, sink, routed, deadline,
+                                        waiting_for, err);
         json_object *id;
 
         if (!msg)
@@ -233,6 +241,12 @@ static json_object *socket_exchange(QmpTransport *t, json_object *cmd,
     }
 }
 
+static json_object *socket_exchange(QmpTransport *t, json_object *cmd,
+                                    GError **err)
+{
+    return socket_exchange_events(t, cmd, NULL, NULL, err);
+}
+
 static void socket_free(QmpTransport *t)
 {
     QmpSocket *s = (QmpSocket *)t;
@@ -248,6 +262,7 @@ static void socket_free(QmpTransport *t)
 static const QmpTransportOps socket_ops = {
     .name = "socket",
     .exchange = socket_exchange,
+    .exchange_events = socket_exchange_events,
     .free = socket_free,
 };
 
@@ -310,7 +325,7 @@ QmpTransport *qmp_socket_open(const char *path, int timeout_ms, GError **err)
     if (socket_connect(s, deadline, err) < 0)
         return NULL;
 
-    greeting = read_message(s, deadline, "the QMP greeting", err);
+    greeting = read_message(s, NULL, NULL, deadline, "the QMP greeting", err);
     if (!greeting)
         return NULL;
     if (!json_object_is_type(greeting, json_type_object) ||

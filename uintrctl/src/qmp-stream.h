@@ -8,12 +8,19 @@
  * consumed them, so the stream holds at most one read chunk of text
  * besides the (partial) json-c tree of the message being parsed.  A
  * message larger than the stream's cap is an error.
+ *
+ * qmp_stream_next_events() parses with qmp-events.h instead, so that
+ * the "return" value of a reply goes to a sink as events and no tree of
+ * it is ever built (query-uintr's reply).  A message is finished by the
+ * parser it began with.
  */
 #ifndef UINTRCTL_QMP_STREAM_H
 #define UINTRCTL_QMP_STREAM_H
 
 #include <glib.h>
 #include <json-c/json.h>
+
+#include "qmp.h"
 
 /* No single QMP message uintrctl expects comes near this. */
 #define QMP_MAX_MESSAGE (16u * 1024 * 1024)
@@ -34,6 +41,13 @@ void qmp_stream_feed(QmpStream *s, const void *data, size_t len);
  * 'qom-get'") go into the message. */
 json_object *qmp_stream_next(QmpStream *s, const char *where,
                              const char *waiting_for, GError **err);
+
+/* The same, but the message is parsed by events: the value of its
+ * top-level "return" member goes to @sink (*@routed TRUE; the message
+ * has "return": null).  Garbage and the cap are the same errors. */
+json_object *qmp_stream_next_events(QmpStream *s, const QmpReturnSink *sink,
+                                    gboolean *routed, const char *where,
+                                    const char *waiting_for, GError **err);
 
 /* A non-blank byte of an unfinished message has been seen. */
 gboolean qmp_stream_in_message(const QmpStream *s);

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "errors.h"
+#include "qmp-events.h"
 #include "qmp.h"
 
 G_DEFINE_QUARK(qmp-reply-error-quark, qmp_reply_error)
@@ -81,6 +82,36 @@ int qmp_execute(QmpTransport *t, const char *cmd, json_object *args,
         return -1;
     rc = qmp_reply_parse(cmd, reply, ret, err);
     json_object_put(reply);
+    return rc;
+}
+
+int qmp_execute_events(QmpTransport *t, const char *cmd,
+                       const QmpReturnSink *sink, GError **err)
+{
+    json_object *req = json_object_new_object();
+    json_object *reply, *ret = NULL;
+    gboolean routed = FALSE;
+    const char *desc = NULL;
+    int rc;
+
+    json_object_object_add(req, "execute", json_object_new_string(cmd));
+    if (t->ops->exchange_events)
+        reply = t->ops->exchange_events(t, req, sink, &routed, err);
+    else
+        reply = t->ops->exchange(t, req, err);
+    json_object_put(req);
+    if (!reply)
+        return -1;
+    rc = qmp_reply_parse(cmd, reply, &ret, err);
+    json_object_put(reply);
+    /* a transport that built the tree after all */
+    if (rc == 0 && !routed && !qmp_events_replay(ret, sink, &desc)) {
+        g_set_error(err, UINTRCTL_ERROR, UINTRCTL_EXIT_PROTOCOL,
+                    "malformed reply to '%s': its 'return' value is not "
+                    "plain JSON (%s)", cmd, desc);
+        rc = -1;
+    }
+    json_object_put(ret);
     return rc;
 }
 

@@ -11,17 +11,32 @@
 
 #include <glib.h>
 #include <json-c/json.h>
+#include <yajl/yajl_parse.h>
 
 /* json-c objects are reference counted: g_autoptr drops the reference */
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(json_object, json_object_put)
 
 typedef struct QmpTransport QmpTransport;
 
+/* Where the value of a reply's "return" member can go instead of into
+ * a json-c tree: yajl callbacks with their context (qmp-events.h). */
+typedef struct {
+    const yajl_callbacks *callbacks;
+    void *ctx;
+    void (*reset)(void *ctx);  /* a "return" value begins */
+} QmpReturnSink;
+
 typedef struct {
     const char *name; /* "socket", "libvirt", "fake" ... */
     /* Send @cmd (an {"execute":...} object, not consumed) and return the
      * reply object (new reference) or NULL with @err set. */
     json_object *(*exchange)(QmpTransport *t, json_object *cmd, GError **err);
+    /* Optional: the same, but the reply's "return" value may go to @sink
+     * as it is parsed (*@routed then TRUE, and the reply object has
+     * "return": null). */
+    json_object *(*exchange_events)(QmpTransport *t, json_object *cmd,
+                                    const QmpReturnSink *sink,
+                                    gboolean *routed, GError **err);
     void (*free)(QmpTransport *t);
 } QmpTransportOps;
 
@@ -53,6 +68,14 @@ QmpErrorClass qmp_error_class_from_string(const char *s);
  * or protocol trouble returns -1 with @err in UINTRCTL_ERROR. */
 int qmp_execute(QmpTransport *t, const char *cmd, json_object *args,
                 json_object **ret, GError **err);
+
+/* Execute @cmd (no arguments) like qmp_execute(), but hand the value of
+ * "return" to @sink as yajl events instead of returning it: straight
+ * from the transport where it can (exchange_events), else from the
+ * tree, serialised again.  0 when the reply was a "return" (the events
+ * are then complete), -1 with @err as qmp_execute(). */
+int qmp_execute_events(QmpTransport *t, const char *cmd,
+                       const QmpReturnSink *sink, GError **err);
 
 /* Interpret a reply object (exported for the unit tests). */
 int qmp_reply_parse(const char *what, json_object *reply, json_object **ret,

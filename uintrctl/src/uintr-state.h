@@ -6,7 +6,9 @@
  * entries, each read from guest memory or with a read error.  The
  * parser checks the schema only (member types, presence, ranges, list
  * lengths against uitt-cap); whether QEMU's decoded fields agree with
- * the raw values is a rule (rules.h), not a parse error.
+ * the raw values is a rule (rules.h), not a parse error.  The decoder
+ * itself is uintr-stream.h: it takes the reply as JSON events, so a
+ * reply near the QMP size cap is never held as text or as a tree.
  */
 #ifndef UINTRCTL_UINTR_STATE_H
 #define UINTRCTL_UINTR_STATE_H
@@ -89,11 +91,17 @@ typedef struct {
     gboolean uitt_truncated;
 } UintrVcpu;
 
-/* A list of UintrVcpu sorted by cpu-index, cpu-indexes unique. */
+void uintr_vcpu_free(gpointer v);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(UintrVcpu, uintr_vcpu_free)
+
+/* A list of UintrVcpu sorted by cpu-index, cpu-indexes unique, from the
+ * value of "return" as a json-c tree (serialised and decoded by
+ * uintr-stream.h, for the tests). */
 GPtrArray *uintr_state_parse(json_object *ret, GError **err);
 
-/* Run query-uintr through @t and parse it.  A QEMU without the command
- * (CommandNotFound) is UINTRCTL_EXIT_NO_QUERY_UINTR. */
+/* Run query-uintr through @t and decode it as it arrives
+ * (qmp_execute_events).  A QEMU without the command (CommandNotFound)
+ * is UINTRCTL_EXIT_NO_QUERY_UINTR. */
 GPtrArray *uintr_state_query(QmpTransport *t, GError **err);
 
 /* The vCPU with @cpu_index in @vcpus, or NULL. */
