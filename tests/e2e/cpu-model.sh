@@ -17,6 +17,15 @@
 #     after each migration the destination keeps the model in its XML,
 #     every vCPU has xsaves and uintr, and HMP shows the guest's UINTR
 #     state; the guest passes at the end
+#   - flexible UIRET: the model leaves uiret-uif (CPUID.(7,1):EDX[17]) off
+#     (QEMU's vCPUs, and the uintr_deliver guest sees the bit clear);
+#     <feature policy='require' name='uiret-uif'/> on top of it starts
+#     with -cpu SapphireRapids-UINTR,uiret-uif=on, every vCPU has it, and a
+#     live migration keeps it: the domain migrated before its guest runs
+#     has the feature on the destination's command line, vCPUs and live
+#     XML, and uintr_deliver told uiret_uif=1 then passes there (it sees
+#     the bit set and UIRET taking UIF from the popped RFLAGS); a running
+#     uintr_migrate guest with the feature goes there and back
 #
 #   QEMU, UINTRCTL, GUEST_BUILD (tests/guest images), CPU_MAP (make cpu-map)
 #   MIGRATIONS   live migrations (default 4, at least 2: there and back)
@@ -69,7 +78,8 @@ model_xml() {
 }
 
 # live_cpu_is POLICY: the live XML (stdin) has the custom model, forbid,
-# check='full', and no <feature/> but, with POLICY=disable, uintr disabled.
+# check='full', and no <feature/> but, with POLICY=disable, uintr disabled,
+# with POLICY=uiret-uif, uiret-uif required.
 live_cpu_is() {
     python3 -c '
 import sys, xml.etree.ElementTree as ET
@@ -78,8 +88,8 @@ cpu = ET.parse(sys.stdin).getroot().find("cpu")
 m = cpu.find("model")
 got = (cpu.get("mode"), cpu.get("match"), cpu.get("check"), m.text, m.get("fallback"),
        sorted((f.get("policy"), f.get("name")) for f in cpu.findall("feature")))
-exp = ("custom", "exact", "full", model, "forbid",
-       [("disable", "uintr")] if want == "disable" else [])
+feats = {"disable": [("disable", "uintr")], "uiret-uif": [("require", "uiret-uif")]}
+exp = ("custom", "exact", "full", model, "forbid", feats.get(want, []))
 assert got == exp, "live <cpu>: %s, want %s" % (got, exp)
 ' "$1" "$model"
 }
@@ -121,10 +131,12 @@ qemu_cpu_arg() {
 }
 
 # start_checked SIDE NAME VCPUS POLICY: define, start paused, check what
-# libvirt and QEMU made of the model.
+# libvirt and QEMU made of the model (POLICY: "", disable for uintr
+# disabled, uiret-uif for uiret-uif required).
 start_checked() {
-    local side=$1 name=$2 vcpus=$3 policy=$4 out on=on
-    [ "$policy" = disable ] && on=off
+    local side=$1 name=$2 vcpus=$3 policy=$4 out on=on what=
+    [ "$policy" = disable ] && on=off what=", uintr disabled"
+    [ "$policy" = uiret-uif ] && what=", uiret-uif required"
     use "$side"
     t_check "$name: virsh define" lv define "$dir/$name.xml"
     if ! out=$(lv start --paused "$name" 2>&1); then
@@ -135,11 +147,14 @@ start_checked() {
     if [ "$policy" = disable ]; then
         t_check "$name: QEMU runs with -cpu $model,uintr=off" \
             test "$(qemu_cpu_arg "$side" "$name")" = "-cpu $model,uintr=off"
+    elif [ "$policy" = uiret-uif ]; then
+        t_check "$name: QEMU runs with -cpu $model,uiret-uif=on" \
+            test "$(qemu_cpu_arg "$side" "$name")" = "-cpu $model,uiret-uif=on"
     else
         t_check "$name: QEMU runs with exactly -cpu $model" \
             test "$(qemu_cpu_arg "$side" "$name")" = "-cpu $model"
     fi
-    t_check "$name: live XML keeps the model, forbid, check='full'${policy:+, uintr $policy}" \
+    t_check "$name: live XML keeps the model, forbid, check='full'$what" \
         live_cpu_is "$policy" < <(lv dumpxml "$name")
     t_check "$name: uintrctl cpuid (exit 0): $vcpus vCPU(s), uintr $on on each" \
         uintrctl_vcpus "$name" "$vcpus" "$on"
@@ -183,10 +198,12 @@ assert m and m[0].get("usable") == "yes", [ET.tostring(x) for x in m]
 # ring-3 ping-pong on 2.
 model_xml deliver uintr_deliver.flat uintr=1 1 "" > "$dir/deliver.xml"
 if start_checked A deliver 1 ""; then
+    t_check "deliver: the model leaves uiret-uif off on every vCPU" vcpus_have deliver uiret-uif false
     t_check "deliver: HMP info registers shows the reset UINTR state" \
         grep -q "UINTR RR=0000000000000000 " <(lv qemu-monitor-command deliver --hmp 'info registers')
     run_guest A deliver 60
-    t_check "deliver: uintr_deliver passes on $model" guest_passed "$dir/deliver.serial"
+    t_check "deliver: uintr_deliver passes on $model (it sees CPUID.(7,1):EDX[17] uiret-uif clear)" \
+        guest_passed "$dir/deliver.serial"
 fi
 model_xml pingpong uintr_pingpong.flat "uintr=1 rounds=20000" 2 "" > "$dir/pingpong.xml"
 if start_checked A pingpong 2 ""; then
@@ -267,6 +284,64 @@ if start_checked A mig 2 ""; then
     fi
     t_check "mig: uintr_migrate passes after $done live migrations" guest_passed "$dir/mig.serial"
     grep '^# ran' "$dir/mig.serial" | sed 's/^# /#   guest: /'
+fi
+# Flexible UIRET asked for on top of the model, and live migration.
+uif="<feature policy='require' name='uiret-uif'/>"
+model_xml uif uintr_deliver.flat "uintr=1 uiret_uif=1" 1 "$uif" > "$dir/uif.xml"
+if start_checked A uif 1 uiret-uif; then
+    t_check "uif: every vCPU has uiret-uif" vcpus_have uif uiret-uif true
+    use A
+    if out=$(lv migrate --live uif "$B_URI" 2>&1); then
+        t_ok "uif: virsh migrate --live A -> B (paused, before the guest runs)"
+        use B
+        t_check "uif: B runs QEMU with -cpu $model,uiret-uif=on" \
+            test "$(qemu_cpu_arg B uif)" = "-cpu $model,uiret-uif=on"
+        t_check "uif: dumpxml on B keeps the model and uiret-uif required" \
+            live_cpu_is uiret-uif < <(lv dumpxml uif)
+        t_check "uif: every vCPU on B has uiret-uif" vcpus_have uif uiret-uif true
+        run_guest B uif 60
+        t_check "uif: uintr_deliver told uiret_uif=1 passes on B (CPUID.(7,1):EDX[17] set, UIRET takes UIF from the popped RFLAGS)" \
+            guest_passed "$dir/uif.serial"
+    else
+        t_fail "uif: virsh migrate --live A -> B (paused, before the guest runs)" "$out"
+        lv destroy uif > /dev/null 2>&1
+    fi
+fi
+uif_seconds=50     # two hops and their checks take 10-20 s each on 2 loaded cores
+model_xml mig-uif uintr_migrate.flat "seconds=$uif_seconds hold=3" 2 "$uif" > "$dir/mig-uif.xml"
+if start_checked A mig-uif 2 uiret-uif; then
+    use A
+    lv resume mig-uif > /dev/null
+    for i in $(seq 50); do
+        grep -q '^# seconds=' "$dir/mig-uif.serial" 2>/dev/null && break
+        sleep 0.1
+    done
+    src=A dst=B done=0
+    for i in 1 2; do
+        use "$src"
+        dst_uri=${dst}_URI
+        if ! out=$(lv migrate --live mig-uif "${!dst_uri}" 2>&1); then
+            t_fail "mig-uif: virsh migrate --live $src -> $dst (user interrupts in flight)" "$out"
+            break
+        fi
+        t_ok "mig-uif: virsh migrate --live $src -> $dst (user interrupts in flight)"
+        done=$i
+        use "$dst"
+        t_check "mig-uif: $dst runs QEMU with -cpu $model,uiret-uif=on" \
+            test "$(qemu_cpu_arg "$dst" mig-uif)" = "-cpu $model,uiret-uif=on"
+        t_check "mig-uif: dumpxml on $dst keeps the model and uiret-uif required" \
+            live_cpu_is uiret-uif < <(lv dumpxml mig-uif)
+        t_check "mig-uif: every vCPU on $dst has uiret-uif" vcpus_have mig-uif uiret-uif true
+        t_check "mig-uif: uintrctl check on $dst: every rule evaluated, none FAILs" uintrctl_check mig-uif
+        tmp=$src src=$dst dst=$tmp
+    done
+    use "$src"
+    if wait_shutoff mig-uif $((uif_seconds + 60)); then
+        t_check "mig-uif: uintr_migrate passes after $done live migrations" guest_passed "$dir/mig-uif.serial"
+    else
+        t_fail "mig-uif: guest ran to completion on $src" "still $(lv domstate mig-uif)"
+        lv destroy mig-uif > /dev/null 2>&1
+    fi
 fi
 echo "# e2e-model: $(($(date +%s) - start)) s"
 t_done e2e-model

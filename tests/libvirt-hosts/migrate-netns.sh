@@ -23,9 +23,12 @@
 #      model, (c) the destination QEMU killed (SIGKILL) mid-migration; the
 #      guest then completes with a clean TAP
 #   3. save + restore (on the other host), managedsave + start, and an
-#      internal snapshot (qcow2 disk) restored with QEMU's loadvm; a clean
-#      TAP each time.  snapshot-revert only with SNAPSHOT_REVERT=1: libvirt
-#      11.3 cannot revert a running domain on QEMU 10.0 (see below)
+#      internal snapshot (qcow2 disk) of the running guest: reverted to
+#      with snapshot-revert --paused (the guest's round-trip counter, read
+#      from its memory, is back at the snapshot's value, and counts on from
+#      there after resume), then with a plain snapshot-revert, and in a
+#      second guest loaded with QEMU's loadvm; a clean TAP each time
+#      (nothing lost or duplicated, the guest never restarted)
 #
 # --p2p: the source daemon opens the destination URI itself.  libvirt's
 # client refuses qemu:///session?socket=PATH for p2p before any daemon is
@@ -37,8 +40,9 @@
 # Environment: QEMU, STOCK_QEMU, UINTRCTL, GUEST_BUILD, CPU_MAP (defaults
 # below), MIGRATIONS (default 20), MIG_SECONDS (the first guest's run,
 # 5 s for each of its MIGRATIONS + 3 migrations, + 30: a hop and its
-# checks take 3-5 s on 2 loaded cores).  Needs root, iproute2 (ip, tc) and
-# qemu-img.  Ends with "libvirt-hosts: N passed, M failed".
+# checks take 3-5 s on 2 loaded cores).  Needs root, iproute2 (ip, tc),
+# qemu-img and nm (binutils, for the guest's symbols).  Ends with
+# "libvirt-hosts: N passed, M failed".
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -80,6 +84,8 @@ done
 [ -x "$STOCK_QEMU" ] || missing+=" $STOCK_QEMU (make qemu-stock)"
 [ -x "$UINTRCTL" ] || missing+=" $UINTRCTL"
 [ -r "$GUEST_BUILD/uintr_migrate.flat" ] || missing+=" $GUEST_BUILD/uintr_migrate.flat"
+[ -r "$GUEST_BUILD/uintr_migrate.elf" ] || missing+=" $GUEST_BUILD/uintr_migrate.elf"
+command -v nm > /dev/null || missing+=" nm (binutils)"
 [ -r "$CPU_MAP/index.xml" ] || missing+=" $CPU_MAP/index.xml"
 if [ -n "$missing" ]; then
     t_fail "prerequisites" "missing:$missing"
@@ -428,9 +434,9 @@ else
 fi
 lv undefine --managed-save msave > /dev/null 2>&1
 
-# snapshot NAME: a persistent guest with a qcow2 disk, started on A.
+# snapshot NAME [SECONDS]: a persistent guest with a qcow2 disk, started on A.
 snapshot_guest() {
-    guest_xml "$1" 10
+    guest_xml "$1" "${2:-10}"
     "$QEMU_IMG" create -q -f qcow2 "$dir/$1.qcow2" 16M && chown nobody "$dir/$1.qcow2" || return 1
     sed -i "s|<devices>|<devices>\n    <disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='$dir/$1.qcow2'/><target dev='sda' bus='sata'/></disk>|" \
         "$dir/$1.xml"
@@ -446,36 +452,67 @@ internal_snapshot() {
         '$LIBVIRT_PREFIX/bin/virsh' -q -c '${URI[A]}' snapshot-info '$1' '$2' | grep -q '^State: *running'"
 }
 
-# snapshot-revert of a running domain does not work with libvirt 11.3 and
-# QEMU 10.0 (docs/status.md): the QEMU started for the revert keeps its
-# disks inactive, so snapshot-load fails, and with them activated libvirt
-# then runs migrate-incoming on a file descriptor -1.  Not a UINTR matter;
-# SNAPSHOT_REVERT=1 runs it anyway (and fails until libvirt is fixed).
-if [ "${SNAPSHOT_REVERT:-0}" != 1 ]; then
-    echo "# snapshot-revert not run (libvirt 11.3 + QEMU 10.0 cannot revert a running domain; SNAPSHOT_REVERT=1 runs it)"
-elif snapshot_guest snap; then
-    sleep 1
+# rounds NAME: the guest's count of CPU 0's ring-3 pings so far (sent0 in
+# uintr_migrate.c), read from guest memory with HMP xp at the address the
+# ELF gives (the harness maps memory 1:1).
+sent0_addr=0x$(nm "$GUEST_BUILD/uintr_migrate.elf" | awk '$3 == "sent0" { print $1 }')
+rounds() {
+    local v
+    # (HMP ends its lines with \r\n)
+    v=$(lv qemu-monitor-command "$1" --hmp "xp /1xw $sent0_addr" | awk '{ print $2 }' | tr -d '\r')
+    [[ $v =~ ^0x[0-9a-f]+$ ]] && echo $((v))
+}
+# state_is NAME STATE: virsh domstate --reason says STATE.
+state_is() {
+    local got
+    got=$(lv domstate --reason "$1" 2>&1)
+    [ "$got" = "$2" ] || { echo "domstate --reason: $got"; return 1; }
+}
+
+# snapshot-revert of the running guest: libvirt starts a new QEMU and loads
+# the snapshot into it with snapshot-load (libvirt-patches 0009: without
+# '-incoming defer', which made QEMU 10.0 keep the disks inactive).  The
+# guest's ping-pong starts after hold=3 s, so the snapshot is taken 5 s in.
+if snapshot_guest snap 25; then
+    sleep 5
+    before=$(rounds snap)
     internal_snapshot snap s1
-    # Right away: the guest runs on for as long as the revert takes, and its
-    # TSC jumps ahead by that much (under its 2 s reply timeout).
-    if out=$(lv snapshot-revert snap s1 2>&1); then
-        t_ok "snap: virsh snapshot-revert snap s1"
-        finished A snap 90 "snapshot-create-as and snapshot-revert"
+    sleep 1
+    after=$(rounds snap)
+    t_check "snap: the ping-pong runs on after the snapshot (${before:-?} -> ${after:-?} round trips)" \
+        test "${after:-0}" -gt "${before:-0}"
+    if out=$(lv snapshot-revert snap s1 --paused 2>&1); then
+        t_ok "snap: virsh snapshot-revert --paused snap s1 (a new QEMU loads s1)"
+        at=$(rounds snap)
+        t_check "snap: paused (from snapshot)" state_is snap "paused (from snapshot)"
+        t_check "snap: the guest is back at the snapshot: ${at:-?} round trips, >= ${before:-?} (before it) and < ${after:-?} (after it)" \
+            test -n "$at" -a "${at:-0}" -ge "${before:-0}" -a "${at:-0}" -lt "${after:-0}"
+        lv resume snap > /dev/null
+        sleep 1
+        on=$(rounds snap)
+        t_check "snap: resumed, its counters continue from the snapshot (${at:-?} -> ${on:-?} round trips)" \
+            test -n "$at" -a "${on:-0}" -gt "${at:-0}"
+        if out=$(lv snapshot-revert snap s1 2>&1); then
+            t_ok "snap: virsh snapshot-revert snap s1 (running)"
+            t_check "snap: running (from snapshot)" state_is snap "running (from snapshot)"
+            t_check "snap: uintrctl check after the revert: exit 0, no rule FAILs" uintrctl_check snap
+            finished A snap 90 "snapshot-create-as and two snapshot-reverts"
+            t_check "snap: the guest never restarted (one '# seconds=' line in its serial log)" \
+                test "$(grep -c '^# seconds=' "$dir/snap.serial")" = 1
+        else
+            t_fail "snap: virsh snapshot-revert snap s1 (running)" "$out"
+            lv destroy snap > /dev/null 2>&1
+        fi
     else
-        t_fail "snap: virsh snapshot-revert snap s1" "$out
-libvirt 11.3 reverts by starting a new QEMU with -incoming defer and
-running snapshot-load; QEMU 10.0 keeps an incoming QEMU's block nodes
-inactive (not writable) and refuses; libvirt 11.3 sends blockdev-set-active
-only after migrations (qemuMigrationBlockNodesReactivate), not before
-snapshot-load (known upstream, e.g. cockpit-machines issue 2122)"
+        t_fail "snap: virsh snapshot-revert --paused snap s1 (a new QEMU loads s1)" "$out"
         lv destroy snap > /dev/null 2>&1
     fi
 else
     t_fail "snap: qcow2 disk, defined and started on A"
 fi
-[ "${SNAPSHOT_REVERT:-0}" != 1 ] || lv undefine --snapshots-metadata snap > /dev/null 2>&1
+lv undefine --snapshots-metadata snap > /dev/null 2>&1
 
-# What works meanwhile: QEMU's loadvm of the snapshot libvirt made.
+# QEMU's own loadvm of the snapshot libvirt made.
 if snapshot_guest snapvm; then
     sleep 1
     internal_snapshot snapvm s1
