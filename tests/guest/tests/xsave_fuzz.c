@@ -30,6 +30,7 @@
 #include "desc.h"
 #include "paging.h"
 #include "processor.h"
+#include "rand.h"
 #include "string.h"
 #include "tap.h"
 #include "uintr.h"
@@ -48,11 +49,7 @@ static struct canon_bounds canon;
 
 static uint64_t rnd(void)
 {
-	/* xorshift64* */
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545f4914f6cdd1dull;
+	return xorshift64s(&rng_state);
 }
 
 /* True with probability n/16. */
