@@ -11,6 +11,10 @@
 #   make check-targets build the series for qemu-system-i386 and qemu-x86_64 (user)
 #   make conformance   docs/conformance.md from the guest logs of make check
 #   make fuzz          uintrctl's libFuzzer targets, FUZZ_RUNS (default 10^6) executions each
+#   make soak          soaks (scripts/soak.sh): 10^6 all-to-all user interrupts, 2x10^5 fuzzed
+#                      SENDUIPI/notification ops, 100 live migrations; logs in build/soak
+#   make bench         user-interrupt benchmarks in both TCG modes and the series' cost for
+#                      a Linux guest; table and plot in build/bench (docs/performance.md)
 #
 # Variables: UINTR_CACHE (default /var/cache/uintr) holds sources and the
 # QEMU/libvirt builds, shared by all clones; QEMU_TARBALL / LIBVIRT_TARBALL
@@ -34,7 +38,8 @@ LIBVIRT_SERIES := $(wildcard $(TOP)/libvirt-patches/*) $(TOP)/scripts/cpu-map.sh
 export QEMU STOCK_QEMU UINTRCTL GUEST_BUILD CPU_MAP
 
 .PHONY: all deps qemu qemu-stock libvirt uintrctl guest cpu-map check demo qemu-tree qemu-export \
-        libvirt-tree libvirt-export check-series check-targets conformance fuzz clean FORCE
+        libvirt-tree libvirt-export check-series check-targets conformance fuzz clean FORCE \
+        soak bench
 
 all: qemu libvirt uintrctl guest cpu-map
 
@@ -96,6 +101,14 @@ check-targets: $(BUILD)/deps.stamp
 
 fuzz: $(BUILD)/deps.stamp
 	@$(MAKE) --no-print-directory -C $(TOP)/uintrctl O=$(BUILD)/uintrctl fuzz FUZZ_RUNS=$(or $(FUZZ_RUNS),1000000)
+
+# Not part of make check: see docs/testing.md, "Soaks".
+soak: $(BUILD)/deps.stamp
+	@$(TOP)/scripts/soak.sh
+
+# Not part of make check: see docs/performance.md.
+bench: qemu qemu-stock guest
+	@$(TOP)/scripts/bench.sh
 
 conformance:
 	@test -d $(BUILD)/check/guest || { echo "run make check first"; exit 1; }

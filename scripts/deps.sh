@@ -13,7 +13,7 @@ pkgs=(
     binutils
     # uintrctl (a libvirt client: Debian's libvirt 9.0 client library talks
     # to the series' 11.3 daemons)
-    libvirt-dev libjson-c-dev libxml2-dev clang
+    libvirt-dev libjson-c-dev libyajl-dev libxml2-dev clang
     # libvirt build and tests
     libxml2-utils xsltproc libgnutls28-dev libtirpc-dev libyajl-dev
     libdevmapper-dev libnl-3-dev libnl-route-3-dev libpciaccess-dev
@@ -24,6 +24,8 @@ pkgs=(
     # qemu-img: the qcow2 disk of the savevm/loadvm migration test
     qemu-utils
     util-linux dpkg-dev xz-utils
+    # make bench: the plot of docs/performance.md
+    gnuplot-nox
 )
 
 missing=()
