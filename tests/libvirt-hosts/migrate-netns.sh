@@ -19,7 +19,9 @@
 #      veth): a migration cancelled half-way with domjobabort; refusals, each
 #      with libvirt's error printed and the guest still running on the
 #      source: (a) a destination QEMU without uintr ($STOCK_QEMU through
-#      migrate --xml), (b) a destination daemon whose CPU map lacks the
+#      migrate --xml), (a2) a destination QEMU that has uintr but turns it
+#      off (a wrapper adds uintr=off to -cpu: libvirt's Prepare phase
+#      refuses, naming uintr), (b) a destination daemon whose CPU map lacks the
 #      model, (c) the destination QEMU killed (SIGKILL) mid-migration; the
 #      guest then completes with a clean TAP
 #   3. save + restore (on the other host), managedsave + start, and an
@@ -362,6 +364,46 @@ if out=$(lv create "$dir/abort.xml" 2>&1) && started abort; then
         > "$dir/stock.xml"
     out=$(lv migrate --live abort "${URI[B]}" --migrateuri "tcp://${ADDR[B]}" --xml "$dir/stock.xml" 2>&1)
     refused abort "(a) to B with <emulator>$STOCK_QEMU</emulator> (no uintr)" $? "$out"
+
+    # (a2) The destination's QEMU knows uintr but does not give it to the
+    # guest, as on a host without the feature: a wrapper adds uintr=off to
+    # -cpu.  A second guest, defined with check='none' (with check='full'
+    # stock libvirt refuses too, and check cannot change in a migration):
+    # libvirt's Prepare phase on B must refuse, naming uintr (the series'
+    # enforce check), before A pauses the guest.
+    cat > "$dir/qemu-no-uintr" <<WRAP
+#!/bin/bash
+args=() prev=
+for a in "\$@"; do
+    orig=\$a
+    [ "\$prev" = -cpu ] && a="\$a,uintr=off"
+    args+=("\$a")
+    prev=\$orig
+done
+exec $QEMU "\${args[@]}"
+WRAP
+    chmod 755 "$dir/qemu-no-uintr"
+    guest_xml nocheck 30
+    sed -i "s|check='full'|check='none'|" "$dir/nocheck.xml"
+    use A
+    if grep -q "check='none'" "$dir/nocheck.xml" && out=$(lv create "$dir/nocheck.xml" 2>&1) &&
+       started nocheck; then
+        t_ok "(a2) nocheck (check='none') starts on A, its user-interrupt traffic runs"
+        lv dumpxml --migratable nocheck |
+            sed "s|<emulator>.*</emulator>|<emulator>$dir/qemu-no-uintr</emulator>|" > "$dir/nouintr.xml"
+        out=$(lv migrate --live nocheck "${URI[B]}" --migrateuri "tcp://${ADDR[B]}" \
+              --xml "$dir/nouintr.xml" 2>&1)
+        refused nocheck "(a2) to B whose QEMU turns uintr off (-cpu ...,uintr=off), check='none'" $? "$out"
+        if grep -q 'missing features: uintr' <<< "$out"; then
+            t_ok "(a2) the refusal names the missing uintr"
+        else
+            t_fail "(a2) the refusal names the missing uintr" "$out"
+        fi
+        use A
+        lv destroy nocheck > /dev/null 2>&1
+    else
+        t_fail "(a2) nocheck (check='none') starts on A, its user-interrupt traffic runs" "$out"
+    fi
 
     # (b) A destination daemon whose CPU map lacks the model.
     cp -r "$CPU_MAP" "$dir/cpu_map-nomodel"
