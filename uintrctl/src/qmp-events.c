@@ -433,22 +433,3 @@ json_object *qmp_events_parse_text(const char *what, const char *text,
     }
     return NULL;
 }
-
-gboolean qmp_events_replay(json_object *value, const QmpReturnSink *sink,
-                           const char **desc)
-{
-    const char *text = json_object_to_json_string_ext(value,
-                           JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-    yajl_handle h = yajl_alloc(sink->callbacks, NULL, sink->ctx);
-    yajl_status st;
-
-    yajl_config(h, yajl_dont_validate_strings, 1);
-    sink->reset(sink->ctx);
-    st = yajl_parse(h, (const unsigned char *)text, strlen(text));
-    if (st == yajl_status_ok)
-        st = yajl_complete_parse(h);
-    if (st != yajl_status_ok)
-        *desc = describe(h);
-    yajl_free(h);
-    return st == yajl_status_ok;
-}

@@ -67,9 +67,4 @@ json_object *qmp_events_parse_text(const char *what, const char *text,
                                    const QmpReturnSink *sink,
                                    gboolean *routed, GError **err);
 
-/* Send a json-c value (NULL: JSON null) to @sink, serialised and parsed
- * again with yajl; FALSE (with @desc) if yajl refuses the text. */
-gboolean qmp_events_replay(json_object *value, const QmpReturnSink *sink,
-                           const char **desc);
-
 #endif

@@ -5,7 +5,7 @@
  * libvirt hands back QMP {"error": ...} replies with a *successful*
  * return code: the reply is interpreted by qmp_reply_parse() like any
  * other, never trusted because the call "worked".  query-uintr's reply
- * (exchange_events) is decoded from the string by events, without a
+ * (with a sink) is decoded from the string by events, without a
  * json-c tree.
  */
 #include <libvirt/libvirt-qemu.h>
@@ -23,9 +23,9 @@ typedef struct {
 
 /* With @sink, the reply string goes through qmp-events.h: the text
  * and the decoded "return" value, never a tree of it. */
-static json_object *libvirt_exchange_events(QmpTransport *t, json_object *cmd,
-                                            const QmpReturnSink *sink,
-                                            gboolean *routed, GError **err)
+static json_object *libvirt_exchange(QmpTransport *t, json_object *cmd,
+                                     const QmpReturnSink *sink,
+                                     gboolean *routed, GError **err)
 {
     QmpLibvirt *l = (QmpLibvirt *)t;
     const char *text = json_object_to_json_string_ext(cmd,
@@ -60,12 +60,6 @@ static json_object *libvirt_exchange_events(QmpTransport *t, json_object *cmd,
     return obj;
 }
 
-static json_object *libvirt_exchange(QmpTransport *t, json_object *cmd,
-                                     GError **err)
-{
-    return libvirt_exchange_events(t, cmd, NULL, NULL, err);
-}
-
 static void libvirt_free(QmpTransport *t)
 {
     QmpLibvirt *l = (QmpLibvirt *)t;
@@ -79,7 +73,6 @@ static void libvirt_free(QmpTransport *t)
 static const QmpTransportOps libvirt_ops = {
     .name = "libvirt",
     .exchange = libvirt_exchange,
-    .exchange_events = libvirt_exchange_events,
     .free = libvirt_free,
 };
 

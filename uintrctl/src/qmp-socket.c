@@ -175,9 +175,9 @@ static json_object *read_message(QmpSocket *s, const QmpReturnSink *sink,
     }
 }
 
-static json_object *socket_exchange_events(QmpTransport *t, json_object *cmd,
-                                           const QmpReturnSink *sink,
-                                           gboolean *routed, GError **err)
+static json_object *socket_exchange(QmpTransport *t, json_object *cmd,
+                                    const QmpReturnSink *sink,
+                                    gboolean *routed, GError **err)
 {
     QmpSocket *s = (QmpSocket *)t;
     gint64 deadline = deadline_after(s->timeout_ms);
@@ -241,12 +241,6 @@ static json_object *socket_exchange_events(QmpTransport *t, json_object *cmd,
     }
 }
 
-static json_object *socket_exchange(QmpTransport *t, json_object *cmd,
-                                    GError **err)
-{
-    return socket_exchange_events(t, cmd, NULL, NULL, err);
-}
-
 static void socket_free(QmpTransport *t)
 {
     QmpSocket *s = (QmpSocket *)t;
@@ -262,7 +256,6 @@ static void socket_free(QmpTransport *t)
 static const QmpTransportOps socket_ops = {
     .name = "socket",
     .exchange = socket_exchange,
-    .exchange_events = socket_exchange_events,
     .free = socket_free,
 };
 

@@ -29,14 +29,13 @@ typedef struct {
 typedef struct {
     const char *name; /* "socket", "libvirt", "fake" ... */
     /* Send @cmd (an {"execute":...} object, not consumed) and return the
-     * reply object (new reference) or NULL with @err set. */
-    json_object *(*exchange)(QmpTransport *t, json_object *cmd, GError **err);
-    /* Optional: the same, but the reply's "return" value may go to @sink
-     * as it is parsed (*@routed then TRUE, and the reply object has
+     * reply object (new reference) or NULL with @err set.  With @sink
+     * (may be NULL), the reply's "return" value goes to @sink as it is
+     * parsed instead (*@routed then TRUE, and the reply object has
      * "return": null). */
-    json_object *(*exchange_events)(QmpTransport *t, json_object *cmd,
-                                    const QmpReturnSink *sink,
-                                    gboolean *routed, GError **err);
+    json_object *(*exchange)(QmpTransport *t, json_object *cmd,
+                             const QmpReturnSink *sink, gboolean *routed,
+                             GError **err);
     void (*free)(QmpTransport *t);
 } QmpTransportOps;
 
@@ -70,10 +69,9 @@ int qmp_execute(QmpTransport *t, const char *cmd, json_object *args,
                 json_object **ret, GError **err);
 
 /* Execute @cmd (no arguments) like qmp_execute(), but hand the value of
- * "return" to @sink as yajl events instead of returning it: straight
- * from the transport where it can (exchange_events), else from the
- * tree, serialised again.  0 when the reply was a "return" (the events
- * are then complete), -1 with @err as qmp_execute(). */
+ * "return" to @sink as yajl events, straight from the transport, instead
+ * of returning it.  0 when the reply was a "return" (the events are then
+ * complete), -1 with @err as qmp_execute(). */
 int qmp_execute_events(QmpTransport *t, const char *cmd,
                        const QmpReturnSink *sink, GError **err);
 

@@ -1,5 +1,6 @@
 /* test-qmp.c - reply interpretation, strict JSON parsing, fake transport */
 #include "errors.h"
+#include "qmp-events.h"
 #include "qmp.h"
 #include "unit.h"
 
@@ -13,6 +14,7 @@ typedef struct {
 } FakeTransport;
 
 static json_object *fake_exchange(QmpTransport *t, json_object *cmd,
+                                  const QmpReturnSink *sink, gboolean *routed,
                                   GError **err)
 {
     FakeTransport *f = (FakeTransport *)t;
@@ -26,6 +28,9 @@ static json_object *fake_exchange(QmpTransport *t, json_object *cmd,
         return NULL;
     }
     /* like the libvirt back end: the reply is one JSON text */
+    if (sink)
+        return qmp_events_parse_text("fake reply", f->replies[f->next++],
+                                     sink, routed, err);
     return qmp_json_parse("fake reply", f->replies[f->next++], err);
 }
 
