@@ -74,11 +74,25 @@ setup() {
     fi
 }
 
-# compile BUILD LOGDIR
+# installed_targets BUILD: the outputs of the targets that meson installs,
+# relative to BUILD (what the daemons need; not libvirt's test programs).
+installed_targets() {
+    meson introspect --targets "$1" | python3 -c '
+import json, os, sys
+build = sys.argv[1]
+for t in json.load(sys.stdin):
+    if t.get("installed"):
+        for f in t["filename"]:
+            print(os.path.relpath(f, build))' "$1"
+}
+
+# compile BUILD LOGDIR [TARGET...]: everything, or the TARGETs
 compile() {
-    nice ninja -C "$1" -j "$jobs" > "$2/build.log" 2>&1 || {
-        grep -B2 -A12 -m3 'error' "$2/build.log" >&2 || tail -40 "$2/build.log" >&2
-        echo "libvirt: build failed, see $2/build.log" >&2
+    local b=$1 logdir=$2
+    shift 2
+    nice ninja -C "$b" -j "$jobs" "$@" > "$logdir/build.log" 2>&1 || {
+        grep -B2 -A12 -m3 'error' "$logdir/build.log" >&2 || tail -40 "$logdir/build.log" >&2
+        echo "libvirt: build failed, see $logdir/build.log" >&2
         return 1
     }
 }
@@ -165,7 +179,18 @@ if [ "$(cat "$dir/.key" 2>/dev/null)" != "$key" ]; then
     fi
     setup "$src" "$build" "$dir" || exit 1
     echo "libvirt: building in $build"
-    compile "$build" "$dir" || exit 1
+    if [ $run_tests = 1 ]; then
+        compile "$build" "$dir" || exit 1
+    else
+        # The install alone: the test programs (more than half of the
+        # build) wait until the tests run.
+        targets=$(installed_targets "$build") && [ -n "$targets" ] || {
+            echo "libvirt: meson introspect found no installed targets in $build" >&2
+            exit 1
+        }
+        # shellcheck disable=SC2086 # one target per word
+        compile "$build" "$dir" $targets || exit 1
+    fi
     echo "$key" > "$dir/.key"
 fi
 
@@ -194,6 +219,8 @@ fi
 echo "libvirt: $("$prefix/sbin/libvirtd" --version) in $prefix"
 [ $run_tests = 1 ] || exit 0
 
+# After an --install-only build the test programs are still to build.
+compile "$build" "$dir" || exit 1
 run_suites "$build" "$dir"
 echo "libvirt: $passed passed, $failed failed"
 [ $failed -eq 0 ]

@@ -52,13 +52,17 @@ tarball() {
     fi
     local dir=$cache/src
     mkdir -p "$dir"
+    # One download per project at a time: clones share the cache, and
+    # the CPU map and the libvirt build both want the libvirt tarball.
+    exec 8> "$dir/.lock-$project"
+    flock 8
     if [ ! -e "$dir/$orig" ]; then
         # apt-get may fail on a file we do not need (an upstream signature
         # that the archive no longer has): what counts is the orig tarball
         # and its checksum.
-        (cd "$dir" && apt-get source --download-only -qq "$srcpkg" > "$dir/apt-source.log" 2>&1) || true
+        (cd "$dir" && apt-get source --download-only -qq "$srcpkg" > "$dir/apt-source-$project.log" 2>&1) || true
         [ -e "$dir/$orig" ] ||
-            die "apt-get source $srcpkg did not bring $orig (is the trixie deb-src entry configured? run scripts/deps.sh; see $dir/apt-source.log)"
+            die "apt-get source $srcpkg did not bring $orig (is the trixie deb-src entry configured? run scripts/deps.sh; see $dir/apt-source-$project.log)"
     fi
     echo "$sha  $dir/$orig" | sha256sum --quiet -c - >&2 ||
         die "$dir/$orig does not match the pinned SHA-256 $sha"
