@@ -18,7 +18,8 @@
 #
 # Variables: UINTR_CACHE (default /var/cache/uintr) holds sources and the
 # QEMU/libvirt builds, shared by all clones; QEMU_TARBALL / LIBVIRT_TARBALL
-# name your own release tarball instead of Debian's orig tarball.
+# name your own release tarball instead of Debian's orig tarball;
+# UINTR_DEBUG_INFO=1 builds QEMU and libvirt with debug information (-g).
 
 SHELL := /bin/bash
 TOP := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
@@ -37,6 +38,13 @@ LIBVIRT_SERIES := $(wildcard $(TOP)/libvirt-patches/*) $(TOP)/scripts/cpu-map.sh
 
 export QEMU STOCK_QEMU UINTRCTL GUEST_BUILD CPU_MAP
 
+# QEMU and libvirt build again when UINTR_DEBUG_INFO changes.
+export UINTR_DEBUG_INFO ?= 0
+DEBUG_INFO := $(BUILD)/debug-info
+$(DEBUG_INFO): FORCE
+	@mkdir -p $(BUILD)
+	@[ "$$(cat $@ 2>/dev/null)" = "$(UINTR_DEBUG_INFO)" ] || echo "$(UINTR_DEBUG_INFO)" > $@
+
 .PHONY: all deps qemu qemu-stock libvirt uintrctl guest cpu-map check demo qemu-tree qemu-export \
         libvirt-tree libvirt-export check-series check-targets conformance fuzz clean FORCE \
         soak bench
@@ -51,12 +59,12 @@ $(BUILD)/deps.stamp: $(TOP)/scripts/deps.sh $(TOP)/tests/linux/deps.sh
 
 qemu: $(BUILD)/qemu.stamp
 # The stamp also goes stale when the cached binary disappears.
-$(BUILD)/qemu.stamp: $(QEMU_SERIES) $(BUILD)/deps.stamp $(if $(wildcard $(QEMU)),,FORCE)
+$(BUILD)/qemu.stamp: $(QEMU_SERIES) $(BUILD)/deps.stamp $(DEBUG_INFO) $(if $(wildcard $(QEMU)),,FORCE)
 	$(TOP)/scripts/build-qemu.sh
 	@touch $@
 
 qemu-stock: $(BUILD)/qemu-stock.stamp
-$(BUILD)/qemu-stock.stamp: $(TOP)/scripts/build-qemu.sh $(TOP)/scripts/qemu-config.sh $(BUILD)/deps.stamp \
+$(BUILD)/qemu-stock.stamp: $(TOP)/scripts/build-qemu.sh $(TOP)/scripts/qemu-config.sh $(BUILD)/deps.stamp $(DEBUG_INFO) \
 		$(if $(wildcard $(STOCK_QEMU)),,FORCE)
 	$(TOP)/scripts/build-qemu.sh stock
 	@touch $@
@@ -72,7 +80,7 @@ guest: $(BUILD)/deps.stamp
 # libvirt test suite runs later, in make check.
 LIBVIRT_PREFIX := $(UINTR_CACHE)/libvirt/prefix
 libvirt: $(BUILD)/libvirt.stamp
-$(BUILD)/libvirt.stamp: $(LIBVIRT_SERIES) $(TOP)/scripts/build-libvirt.sh $(TOP)/scripts/tree.sh $(BUILD)/deps.stamp $(if $(wildcard $(LIBVIRT_PREFIX)/sbin/libvirtd),,FORCE)
+$(BUILD)/libvirt.stamp: $(LIBVIRT_SERIES) $(TOP)/scripts/build-libvirt.sh $(TOP)/scripts/tree.sh $(BUILD)/deps.stamp $(DEBUG_INFO) $(if $(wildcard $(LIBVIRT_PREFIX)/sbin/libvirtd),,FORCE)
 	$(TOP)/scripts/build-libvirt.sh --install-only
 	@touch $@
 

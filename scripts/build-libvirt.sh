@@ -56,6 +56,8 @@ options=(
     -Dstorage_iscsi_direct=disabled -Dselinux=disabled -Dapparmor=disabled
     -Dwireshark_dissector=disabled -Dnls=disabled -Dbash_completion=disabled
     -Dinit_script=none
+    # -O2 without -g unless UINTR_DEBUG_INFO=1, as for QEMU (qemu-config.sh)
+    -Ddebug="$([ "${UINTR_DEBUG_INFO:-0}" = 1 ] && echo true || echo false)"
 )
 
 export CCACHE_DIR=${CCACHE_DIR:-$cache/ccache}
