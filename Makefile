@@ -45,11 +45,25 @@ $(DEBUG_INFO): FORCE
 	@mkdir -p $(BUILD)
 	@[ "$$(cat $@ 2>/dev/null)" = "$(UINTR_DEBUG_INFO)" ] || echo "$(UINTR_DEBUG_INFO)" > $@
 
-.PHONY: all deps qemu qemu-stock libvirt uintrctl guest cpu-map check demo qemu-tree qemu-export \
+.PHONY: all prepare qemu-prepare libvirt-prepare deps qemu qemu-stock libvirt uintrctl guest cpu-map check demo qemu-tree qemu-export \
         libvirt-tree libvirt-export check-series check-targets conformance fuzz clean FORCE \
         soak bench
 
-all: qemu libvirt uintrctl guest cpu-map
+all: prepare qemu libvirt uintrctl guest cpu-map
+
+# The single-threaded first steps of the QEMU and libvirt builds (unpacking,
+# applying the series, configuring) and the small builds run side by side:
+# QEMU's, the longest, on one core, the others niced on the other.  The two
+# compiles, which use every core, then run one after the other.  Nothing to
+# do when the builds are up to date.
+prepare: $(BUILD)/deps.stamp $(DEBUG_INFO)
+	@nice -n 10 $(MAKE) --no-print-directory -j2 -O libvirt-prepare uintrctl guest cpu-map & \
+	others=$$!; $(TOP)/scripts/build-qemu.sh --prepare; rc=$$?; \
+	wait $$others || rc=1; exit $$rc
+qemu-prepare: $(BUILD)/deps.stamp
+	@$(TOP)/scripts/build-qemu.sh --prepare
+libvirt-prepare: $(BUILD)/deps.stamp
+	@$(TOP)/scripts/build-libvirt.sh --prepare
 
 deps: $(BUILD)/deps.stamp
 $(BUILD)/deps.stamp: $(TOP)/scripts/deps.sh $(TOP)/tests/linux/deps.sh

@@ -6,6 +6,9 @@
 #   build-libvirt.sh [TEST...]        build, install, run the tests
 #                                     (default: the CPU-map and QEMU ones)
 #   build-libvirt.sh --install-only   build and install, run no test
+#   build-libvirt.sh --prepare        only the single-threaded first steps:
+#                                     the tree and the meson build directory
+#                                     (make runs them next to QEMU's)
 #   build-libvirt.sh --each-patch [TEST...]
 #                                     build every prefix of the series and run
 #                                     the tests and syntax-check on each (in a
@@ -32,9 +35,11 @@ build=$src/build
 prefix=$dir/prefix
 jobs=${JOBS:-$(nproc)}
 run_tests=1
+prepare_only=0
 each_patch=0
 case ${1:-} in
 --install-only) run_tests=0; shift ;;
+--prepare) prepare_only=1; run_tests=0; shift ;;
 --each-patch) each_patch=1; shift ;;
 esac
 tests=("$@")
@@ -170,16 +175,25 @@ key=$(printf '%s\n' "$tree_key" "$("$top/scripts/tree.sh" key libvirt)" "${optio
     sha256sum | cut -d' ' -f1)
 
 if [ "$(cat "$dir/.key" 2>/dev/null)" != "$key" ]; then
-    if [ "$(cat "$dir/.tree" 2>/dev/null)" != "$tree_key" ]; then
-        rm -rf "$src"
+    # A --prepare run leaves the tree and build directory of this key.
+    if [ "$(cat "$dir/.prepared" 2>/dev/null)" != "$key" ]; then
+        rm -f "$dir/.prepared"
+        if [ "$(cat "$dir/.tree" 2>/dev/null)" != "$tree_key" ]; then
+            rm -rf "$src"
+        fi
+        if [ -d "$src/.git" ]; then
+            "$top/scripts/tree.sh" sync libvirt "$src"
+        else
+            "$top/scripts/tree.sh" make libvirt "$src"
+            echo "$tree_key" > "$dir/.tree"
+        fi
+        setup "$src" "$build" "$dir" || exit 1
+        echo "$key" > "$dir/.prepared"
     fi
-    if [ -d "$src/.git" ]; then
-        "$top/scripts/tree.sh" sync libvirt "$src"
-    else
-        "$top/scripts/tree.sh" make libvirt "$src"
-        echo "$tree_key" > "$dir/.tree"
+    if [ $prepare_only = 1 ]; then
+        echo "libvirt: configured in $build"
+        exit 0
     fi
-    setup "$src" "$build" "$dir" || exit 1
     echo "libvirt: building in $build"
     # What gets installed; the test programs (about a fifth of the build
     # time) are built below, when the tests are to run.
@@ -191,6 +205,8 @@ if [ "$(cat "$dir/.key" 2>/dev/null)" != "$key" ]; then
     compile "$build" "$dir" $targets || exit 1
     echo "$key" > "$dir/.key"
 fi
+
+[ $prepare_only = 0 ] || exit 0
 
 # Install into a staging directory and swap it in, so that the prefix is
 # always a complete install of one key.  meson's install step would rebuild

@@ -5,6 +5,10 @@
 #   build-qemu.sh stock     the same base without the series, configured the
 #                           same way: $UINTR_CACHE/qemu-stock/prefix (the
 #                           "QEMU without UINTR" of the tests)
+#   build-qemu.sh --prepare [stock]
+#                           only the single-threaded first steps: the tree
+#                           and the configured build directory (make runs
+#                           them next to libvirt's, then the compile)
 #
 # The tree, the build directory and the install prefix live in the cache
 # ($UINTR_CACHE, default /var/cache/uintr), outside any clone, so that
@@ -14,11 +18,16 @@ set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cache=${UINTR_CACHE:-/var/cache/uintr}
+prepare_only=0
+if [ "${1:-}" = --prepare ]; then
+    prepare_only=1
+    shift
+fi
 variant=${1:-series}
 case $variant in
 series) dir=$cache/qemu ;;
 stock) dir=$cache/qemu-stock ;;
-*) echo "usage: $0 [stock]" >&2; exit 2 ;;
+*) echo "usage: $0 [--prepare] [stock]" >&2; exit 2 ;;
 esac
 src=$dir/src
 build=$dir/build
@@ -70,6 +79,10 @@ fi
 if [ "$(cat "$build/.uintr-config" 2>/dev/null)" != "$prefix ${qemu_options[*]}" ]; then
     qemu_configure "$src" "$build" "$prefix"
     echo "$prefix ${qemu_options[*]}" > "$build/.uintr-config"
+fi
+if [ $prepare_only = 1 ]; then
+    echo "qemu ($variant): configured in $build"
+    exit 0
 fi
 
 qemu_edk2_standins "$src"
