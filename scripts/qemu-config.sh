@@ -14,7 +14,7 @@ qemu_options=(
 )
 
 # Debug information is a fifth of a cold build's compile time (60 of QEMU's
-# compile units, three alternating runs: 20 % less CPU time without -g) and
+# compile units, three alternating runs: 18 % less CPU time without -g) and
 # nobody who runs the demo needs it; backtraces keep the function names.
 # UINTR_DEBUG_INFO=1 builds with it (one rebuild: the options are part of
 # the cache key).
