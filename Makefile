@@ -45,7 +45,7 @@ $(DEBUG_INFO): FORCE
 	@mkdir -p $(BUILD)
 	@[ "$$(cat $@ 2>/dev/null)" = "$(UINTR_DEBUG_INFO)" ] || echo "$(UINTR_DEBUG_INFO)" > $@
 
-.PHONY: all prepare qemu-prepare libvirt-prepare deps qemu qemu-stock libvirt uintrctl guest cpu-map check demo qemu-tree qemu-export \
+.PHONY: all prepare libvirt-prepare deps qemu qemu-stock libvirt uintrctl guest cpu-map check demo qemu-tree qemu-export \
         libvirt-tree libvirt-export check-series check-targets conformance fuzz clean FORCE \
         soak bench
 
@@ -60,8 +60,6 @@ prepare: $(BUILD)/deps.stamp $(DEBUG_INFO)
 	@nice -n 10 $(MAKE) --no-print-directory -j2 -O libvirt-prepare uintrctl guest cpu-map & \
 	others=$$!; $(TOP)/scripts/build-qemu.sh --prepare; rc=$$?; \
 	wait $$others || rc=1; exit $$rc
-qemu-prepare: $(BUILD)/deps.stamp
-	@$(TOP)/scripts/build-qemu.sh --prepare
 libvirt-prepare: $(BUILD)/deps.stamp
 	@$(TOP)/scripts/build-libvirt.sh --prepare
 
