@@ -223,6 +223,7 @@ static void ipi_receiver(void *arg)
 	STORE(&ipi_ready, 1);
 	while (!LOAD(&ipi_stop))
 		cpu_relax();
+	STORE(&ipi_ready, 0);
 }
 
 static bool bench_ipi(uint64_t *ns)
@@ -244,7 +245,9 @@ static bool bench_ipi(uint64_t *ns)
 	*ns = ns_of(rdtsc() - start) / rounds;
 	udelay(200);
 	STORE(&ipi_stop, 1);
-	done = i == rounds && LOAD(&ipi_pings) - base_pings == rounds &&
+	/* The next repeat's STORE(&ipi_stop, 0) must not reach CPU 1 first. */
+	poll_until(!LOAD(&ipi_ready), STEP_TIMEOUT_MS);
+	done = !LOAD(&ipi_ready) && i == rounds && LOAD(&ipi_pings) - base_pings == rounds &&
 	       LOAD(&ipi_pongs) - base == rounds;
 	return ok(done, "ipi: %u fixed-IPI round trips complete, %u pings and %u pongs",
 		  rounds, LOAD(&ipi_pings) - base_pings, LOAD(&ipi_pongs) - base);
