@@ -82,7 +82,8 @@ CONF
         sleep 0.1
     done
     echo "libvirtd_start: the daemon in $dir did not come up:" >&2
-    tail -5 "$dir/libvirtd.out" "$dir/libvirtd.log" >&2 2>/dev/null
+    # -n: with two files, "tail -5" is refused ("option used in invalid context").
+    tail -n 5 "$dir/libvirtd.out" "$dir/libvirtd.log" >&2 2>/dev/null
     return 1
 }
 
