@@ -63,10 +63,15 @@ prepare: $(BUILD)/deps.stamp $(DEBUG_INFO)
 libvirt-prepare: $(BUILD)/deps.stamp
 	@$(TOP)/scripts/build-libvirt.sh --prepare
 
-deps: $(BUILD)/deps.stamp
-$(BUILD)/deps.stamp: $(TOP)/scripts/deps.sh $(TOP)/tests/linux/deps.sh
+# deps.stamp: what the builds and the demo need; deps-test.stamp: the rest
+# of what the tests, fuzzing, soaks and benchmarks use (scripts/deps.sh).
+deps: $(BUILD)/deps.stamp $(BUILD)/deps-test.stamp
+$(BUILD)/deps.stamp: $(TOP)/scripts/deps.sh
 	@mkdir -p $(BUILD)
-	$(TOP)/scripts/deps.sh
+	$(TOP)/scripts/deps.sh build
+	@touch $@
+$(BUILD)/deps-test.stamp: $(TOP)/scripts/deps.sh $(TOP)/tests/linux/deps.sh $(BUILD)/deps.stamp
+	$(TOP)/scripts/deps.sh test
 	@touch $@
 
 qemu: $(BUILD)/qemu.stamp
@@ -100,7 +105,7 @@ cpu-map: $(CPU_MAP)/index.xml
 $(CPU_MAP)/index.xml: $(LIBVIRT_SERIES) $(BUILD)/deps.stamp
 	$(TOP)/scripts/cpu-map.sh $(CPU_MAP)
 
-check: all qemu-stock
+check: all qemu-stock $(BUILD)/deps-test.stamp
 	@$(TOP)/scripts/check.sh
 
 demo: all
@@ -113,21 +118,21 @@ qemu-tree libvirt-tree: %-tree: $(BUILD)/deps.stamp
 qemu-export libvirt-export: %-export:
 	$(TOP)/scripts/tree.sh export $* $(TOP)/work/$*
 
-check-series: $(BUILD)/deps.stamp
+check-series: $(BUILD)/deps-test.stamp
 	$(TOP)/scripts/check-series.sh
 
 check-targets: $(BUILD)/deps.stamp
 	$(TOP)/scripts/check-targets.sh
 
-fuzz: $(BUILD)/deps.stamp
+fuzz: $(BUILD)/deps-test.stamp
 	@$(MAKE) --no-print-directory -C $(TOP)/uintrctl O=$(BUILD)/uintrctl fuzz FUZZ_RUNS=$(or $(FUZZ_RUNS),1000000)
 
 # Not part of make check: see docs/testing.md, "Soaks".
-soak: $(BUILD)/deps.stamp
+soak: $(BUILD)/deps-test.stamp
 	@$(TOP)/scripts/soak.sh
 
 # Not part of make check: see docs/performance.md.
-bench: qemu qemu-stock guest
+bench: qemu qemu-stock guest $(BUILD)/deps-test.stamp
 	@$(TOP)/scripts/bench.sh
 
 conformance:

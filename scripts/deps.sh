@@ -1,7 +1,20 @@
 #!/bin/bash
-# Install, with apt-get, every Debian package the project needs to build and
-# test.  Idempotent: when everything is present it does nothing but look.
+# Install, with apt-get, the Debian packages the project needs.  Idempotent:
+# when everything is present it does nothing but look.
+#
+#   deps.sh build   what `make` and `make demo` need: the QEMU and libvirt
+#                   builds, uintrctl, the guest images, the private daemons
+#   deps.sh test    that, and what only the tests, fuzzing and benchmarks
+#                   use (clang, qemu-img, gnuplot, the Linux guest's kernel)
+#
+# The demo does not wait for the second set.
 set -euo pipefail
+
+case ${1:-test} in
+build) set_name=build ;;
+test) set_name=test ;;
+*) echo "usage: $0 [build|test]" >&2; exit 2 ;;
+esac
 
 pkgs=(
     # toolchain and QEMU build
@@ -13,7 +26,7 @@ pkgs=(
     binutils
     # uintrctl (a libvirt client: Debian's libvirt 9.0 client library talks
     # to the series' 11.3 daemons)
-    libvirt-dev libjson-c-dev libyajl-dev libxml2-dev clang
+    libvirt-dev libjson-c-dev libyajl-dev libxml2-dev
     # libvirt build and tests
     libxml2-utils xsltproc libgnutls28-dev libtirpc-dev libyajl-dev
     libdevmapper-dev libnl-3-dev libnl-route-3-dev libpciaccess-dev
@@ -21,12 +34,18 @@ pkgs=(
     # the private libvirt daemons (built from the series) run under tini;
     # the two-host migration suite joins two network namespaces (ip, tc)
     tini iproute2
-    # qemu-img: the qcow2 disk of the savevm/loadvm migration test
-    qemu-utils
     util-linux dpkg-dev xz-utils
-    # make bench: the plot of docs/performance.md
-    gnuplot-nox
 )
+if [ "$set_name" = test ]; then
+    pkgs+=(
+        # uintrctl's libFuzzer targets (make fuzz)
+        clang
+        # qemu-img: the qcow2 disk of the savevm/loadvm migration test
+        qemu-utils
+        # make bench: the plot of docs/performance.md
+        gnuplot-nox
+    )
+fi
 
 missing=()
 for p in "${pkgs[@]}"; do
@@ -67,4 +86,6 @@ if [ ${#missing[@]} -gt 0 ] || [ -n "${need_update:-}" ]; then
 fi
 
 # The Linux guest test (tests/linux): busybox, cpio and Debian's kernel.
-"$(dirname "$0")/../tests/linux/deps.sh"
+if [ "$set_name" = test ]; then
+    "$(dirname "$0")/../tests/linux/deps.sh"
+fi
