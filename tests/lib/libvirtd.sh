@@ -75,6 +75,7 @@ CONF
                 '$libvirtd' --config '$dir/libvirtd.conf'" \
         > "$dir/libvirtd.out" 2>&1 &
     LIBVIRTD_PID=$!
+    LIBVIRTD_DIR=$dir
     LIBVIRTD_URI="qemu:///session?socket=$dir/sock/libvirt-sock"
     for i in $(seq 100); do
         [ -S "$dir/sock/libvirt-sock" ] && lv list > /dev/null 2>&1 && return 0
@@ -97,7 +98,14 @@ libvirtd_stop() {
     for d in $(lv list --name 2>/dev/null); do
         lv destroy "$d" > /dev/null 2>&1
     done
+    local start=$SECONDS
     kill "$LIBVIRTD_PID" 2>/dev/null
     wait "$LIBVIRTD_PID" 2>/dev/null
+    # libvirtd waits up to 30 s for its drivers to shut down; say so when
+    # it did, with what it logged, so that the cause can be found.
+    if [ $((SECONDS - start)) -ge 5 ]; then
+        echo "libvirtd_stop: libvirtd took $((SECONDS - start)) s to exit; its log ends:" >&2
+        tail -n 20 "$LIBVIRTD_DIR/libvirtd.log" "$LIBVIRTD_DIR/libvirtd.out" >&2 2>/dev/null
+    fi
     LIBVIRTD_PID=
 }
