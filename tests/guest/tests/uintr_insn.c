@@ -20,9 +20,12 @@
  *   [pkru]   without F3, 0F 01 EE/EF stay RDPKRU/WRPKRU
  *   [uiret]  UIRET pops RIP, RFLAGS, RSP; loads RFLAGS bits 0x254DD5 only;
  *            sets UIF; #GP(0) on a non-canonical RIP, changing nothing
+ *   [uiret-pf]  a frame whose RSP slot is on a not-present page: #PF (read,
+ *            CR2 = that page) before anything changes; mapped, it returns
  */
 #include "args.h"
 #include "desc.h"
+#include "paging.h"
 #include "processor.h"
 #include "tap.h"
 #include "uintr.h"
@@ -245,6 +248,19 @@ static long user_stui_clui(void *arg)
 
 /* ---- UIRET */
 
+/*
+ * UIRET under ASM_TRY: it lands at 1 (the frame's RIP when the caller
+ * points it there) or, faulting, at 2; %[fell] := 1 if it fell through,
+ * %[rsp_after] := RSP at the landing.
+ */
+#define UIRET_TRY							\
+	ASM_TRY("2f")							\
+	I_UIRET "\n\t"							\
+	"movq $1, %[fell]\n"						\
+	"1:\n"								\
+	"2:\n\t"							\
+	"mov %%rsp, %[rsp_after]\n\t"
+
 /* In/out of do_uiret(); globals so the asm addresses them absolutely. */
 uint64_t ui_before, ui_rip, ui_pflags, ui_prsp;
 uint64_t ui_flags_before, ui_flags_after, ui_rsp_frame, ui_rsp_after, ui_fell;
@@ -274,12 +290,7 @@ static long do_uiret(void *arg)
 		     "popfq\n\t"
 		     "pushfq\n\t"
 		     "pop %[fbefore]\n\t"
-		     ASM_TRY("2f")
-		     I_UIRET "\n\t"
-		     "movq $1, %[fell]\n"
-		     "1:\n"
-		     "2:\n\t"
-		     "mov %%rsp, %[rsp_after]\n\t"
+		     UIRET_TRY
 		     "pushfq\n\t"
 		     "pop %[fafter]\n\t"
 		     "mov %%r12, %%rsp\n\t"
@@ -384,6 +395,94 @@ static void check_uiret(bool user)
 		   ring, vec);
 	}
 	ui_rip = 0;
+}
+
+/* In/out of do_uiret_at(). */
+uint64_t uf_frame, uf_rsp_after, uf_fell;
+
+/*
+ * RSP := uf_frame, whose first slot gets the landing label, then UIRET.
+ * Records RSP at the landing label (or the fault fixup) and whether UIRET
+ * fell through; restores RSP and RFLAGS.
+ */
+static long do_uiret_at(void *arg)
+{
+	(void)arg;
+	asm volatile("mov %%rsp, %%r12\n\t"
+		     "pushfq\n\t"
+		     "pop %%r13\n\t"
+		     "mov %[frame], %%rcx\n\t"
+		     "lea 1f(%%rip), %%rax\n\t"
+		     "mov %%rax, (%%rcx)\n\t"
+		     "movq $0, %[fell]\n\t"
+		     "mov %%rcx, %%rsp\n\t"
+		     UIRET_TRY
+		     "mov %%r12, %%rsp\n\t"
+		     "push %%r13\n\t"
+		     "popfq"
+		     : [fell] "=m"(uf_fell), [rsp_after] "=m"(uf_rsp_after)
+		     : [frame] "m"(uf_frame)
+		     : "rax", "rcx", "r12", "r13", "memory", "cc");
+	return last_fault()->vector | (long)last_fault()->ring << 8;
+}
+
+/* do_uiret_at() in ring 0 (IF=0) or ring 3: the vector UIRET raised, or -1. */
+static int uiret_at_run(bool user)
+{
+	long ret = -1;
+
+	if (user) {
+		int v = run_in_user(do_uiret_at, NULL, USER_STACK_TOP, &ret, NULL);
+
+		if (v != -1)
+			return 0x100 | v;	/* not UIRET's: no test expects it */
+	} else {
+		uint64_t fl = irq_save();
+
+		ret = do_uiret_at(NULL);
+		irq_restore(fl);
+	}
+	return (int8_t)(ret & 0xff);
+}
+
+/*
+ * UIRET reads its 24-byte frame before it changes anything: with RIP and
+ * RFLAGS on a mapped page and the RSP slot on the next, not-present page,
+ * it raises #PF for a read of that page and leaves RSP, RFLAGS and UIF as
+ * they were; with the page mapped the same frame returns.
+ */
+static void check_uiret_pf(bool user)
+{
+	const char *ring = user ? "ring 3" : "ring 0";
+	uintptr_t va = TEST_REGION_BASE + (user ? 8 : 4) * PAGE_SIZE;
+	uint64_t *frame = (uint64_t *)(va + PAGE_SIZE - 16);
+	uint32_t want_err = user ? PF_ERR_U : 0;
+	struct fault *f = last_fault();
+	int vec;
+
+	map_page(va, alloc_page(), PTE_W | PTE_U);
+	unmap_page(va + PAGE_SIZE);
+	frame[1] = 0x2 | (user ? FL_IF : 0);
+	uf_frame = (uintptr_t)frame;
+	clui();
+	vec = uiret_at_run(user);
+	ok(vec == PF_VECTOR && f->ring == (user ? 3 : 0) && f->cr2 == va + PAGE_SIZE &&
+	   f->error_code == want_err && !uf_fell,
+	   "[uiret-pf] %s: UIRET with its RSP slot at not-present %#lx raises #PF there (error %#x), got vector %d ring %d CR2 %#lx error %#x",
+	   ring, va + PAGE_SIZE, want_err, vec, f->ring, f->cr2, f->error_code);
+	ok(uf_rsp_after == (uintptr_t)frame && !testui(),
+	   "[uiret-pf] %s: the faulting UIRET changes nothing: RSP %p (got %#lx), UIF 0 (got %d)",
+	   ring, frame, uf_rsp_after, testui());
+
+	map_page(va + PAGE_SIZE, alloc_page(), PTE_W | PTE_U);
+	frame[2] = (uintptr_t)frame;
+	vec = uiret_at_run(user);
+	ok(vec == -1 && !uf_fell && uf_rsp_after == (uintptr_t)frame && testui(),
+	   "[uiret-pf] %s: with the page mapped the same frame returns: RSP %p, UIF 1, got vector %d RSP %#lx UIF %d",
+	   ring, frame, vec, uf_rsp_after, testui());
+	clui();
+	unmap_page(va);
+	unmap_page(va + PAGE_SIZE);
 }
 
 /*
@@ -523,6 +622,8 @@ int main(void)
 	check_testui_flags();
 	check_uiret(false);
 	check_uiret(true);
+	check_uiret_pf(false);
+	check_uiret_pf(true);
 	check_uiret_uif(false, has_uiret_uif);
 	check_uiret_uif(true, has_uiret_uif);
 	check_pkru(has_pku);
