@@ -118,7 +118,7 @@ qemu-tree libvirt-tree: %-tree: $(BUILD)/deps.stamp
 qemu-export libvirt-export: %-export:
 	$(TOP)/scripts/tree.sh export $* $(TOP)/work/$*
 
-check-series: $(BUILD)/deps-test.stamp
+check-series: $(BUILD)/deps.stamp
 	$(TOP)/scripts/check-series.sh
 
 check-targets: $(BUILD)/deps.stamp

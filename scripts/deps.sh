@@ -10,9 +10,9 @@
 # The demo does not wait for the second set.
 set -euo pipefail
 
-case ${1:-test} in
-build) set_name=build ;;
-test) set_name=test ;;
+set_name=${1:-test}
+case $set_name in
+build | test) ;;
 *) echo "usage: $0 [build|test]" >&2; exit 2 ;;
 esac
 

@@ -305,13 +305,18 @@ static long do_uiret(void *arg)
 	return last_fault()->vector | (long)last_fault()->ring << 8;
 }
 
-static bool uiret_run(bool user, long *vec)
+/*
+ * Run @fn (do_uiret() or do_uiret_at()) in ring 0 with IF=0 or in ring 3;
+ * *vec := the vector UIRET raised, or -1.  False if a ring-3 run ended by
+ * an exception outside UIRET's fixup.
+ */
+static bool uiret_run(long (*fn)(void *), bool user, long *vec)
 {
 	long ret = -1;
 	int v;
 
 	if (user) {
-		v = run_in_user(do_uiret, NULL, USER_STACK_TOP, &ret, NULL);
+		v = run_in_user(fn, NULL, USER_STACK_TOP, &ret, NULL);
 		if (v != -1) {
 			diag("UIRET test: ring-3 run ended by vector %d", v);
 			*vec = v;
@@ -320,7 +325,7 @@ static bool uiret_run(bool user, long *vec)
 	} else {
 		uint64_t fl = irq_save();
 
-		ret = do_uiret(NULL);
+		ret = fn(NULL);
 		irq_restore(fl);
 	}
 	*vec = (int8_t)(ret & 0xff);
@@ -343,7 +348,7 @@ static void check_uiret(bool user)
 	ui_pflags = 0x2 | set | (run_if ^ FL_IF) | FL_IOPL | FL_VIF | FL_VIP;
 	ui_prsp = prsp;
 	clui();
-	if (uiret_run(user, &vec)) {
+	if (uiret_run(do_uiret, user, &vec)) {
 		bool uif = testui();
 
 		ok(vec == -1 && !ui_fell,
@@ -365,7 +370,7 @@ static void check_uiret(bool user)
 	ui_before = 0x2 | set;
 	ui_pflags = 0x2 | run_if;
 	clui();
-	if (uiret_run(user, &vec)) {
+	if (uiret_run(do_uiret, user, &vec)) {
 		expect = (ui_flags_before & ~UIRET_MASK) | (ui_pflags & UIRET_MASK);
 		ok(vec == -1 && !ui_fell && ui_flags_after == expect,
 		   "[uiret] %s: UIRET clears CF PF AF ZF SF DF OF NT AC ID from a frame with them 0: before %#lx popped %#lx, expected %#lx, got %#lx (vector %ld)",
@@ -379,7 +384,7 @@ static void check_uiret(bool user)
 	ui_rip = NONCANONICAL;
 	ui_pflags = 0x2 | run_if;
 	clui();
-	if (uiret_run(user, &vec)) {
+	if (uiret_run(do_uiret, user, &vec)) {
 		/* ASM_TRY recorded the fault, in ring 3 too. */
 		struct fault *f = last_fault();
 		bool uif = testui();
@@ -426,30 +431,11 @@ static long do_uiret_at(void *arg)
 	return last_fault()->vector | (long)last_fault()->ring << 8;
 }
 
-/* do_uiret_at() in ring 0 (IF=0) or ring 3: the vector UIRET raised, or -1. */
-static int uiret_at_run(bool user)
-{
-	long ret = -1;
-
-	if (user) {
-		int v = run_in_user(do_uiret_at, NULL, USER_STACK_TOP, &ret, NULL);
-
-		if (v != -1)
-			return 0x100 | v;	/* not UIRET's: no test expects it */
-	} else {
-		uint64_t fl = irq_save();
-
-		ret = do_uiret_at(NULL);
-		irq_restore(fl);
-	}
-	return (int8_t)(ret & 0xff);
-}
-
 /*
  * UIRET reads its 24-byte frame before it changes anything: with RIP and
  * RFLAGS on a mapped page and the RSP slot on the next, not-present page,
- * it raises #PF for a read of that page and leaves RSP, RFLAGS and UIF as
- * they were; with the page mapped the same frame returns.
+ * it raises #PF for a read of that page and leaves RSP and UIF as they
+ * were; with the page mapped the same frame returns.
  */
 static void check_uiret_pf(bool user)
 {
@@ -458,17 +444,18 @@ static void check_uiret_pf(bool user)
 	uint64_t *frame = (uint64_t *)(va + PAGE_SIZE - 16);
 	uint32_t want_err = user ? PF_ERR_U : 0;
 	struct fault *f = last_fault();
-	int vec;
+	long vec;
+	bool ran;
 
 	map_page(va, alloc_page(), PTE_W | PTE_U);
 	unmap_page(va + PAGE_SIZE);
 	frame[1] = 0x2 | (user ? FL_IF : 0);
 	uf_frame = (uintptr_t)frame;
 	clui();
-	vec = uiret_at_run(user);
-	ok(vec == PF_VECTOR && f->ring == (user ? 3 : 0) && f->cr2 == va + PAGE_SIZE &&
+	ran = uiret_run(do_uiret_at, user, &vec);
+	ok(ran && vec == PF_VECTOR && f->ring == (user ? 3 : 0) && f->cr2 == va + PAGE_SIZE &&
 	   f->error_code == want_err && !uf_fell,
-	   "[uiret-pf] %s: UIRET with its RSP slot at not-present %#lx raises #PF there (error %#x), got vector %d ring %d CR2 %#lx error %#x",
+	   "[uiret-pf] %s: UIRET with its RSP slot at not-present %#lx raises #PF there (error %#x), got vector %ld ring %d CR2 %#lx error %#x",
 	   ring, va + PAGE_SIZE, want_err, vec, f->ring, f->cr2, f->error_code);
 	ok(uf_rsp_after == (uintptr_t)frame && !testui(),
 	   "[uiret-pf] %s: the faulting UIRET changes nothing: RSP %p (got %#lx), UIF 0 (got %d)",
@@ -476,9 +463,9 @@ static void check_uiret_pf(bool user)
 
 	map_page(va + PAGE_SIZE, alloc_page(), PTE_W | PTE_U);
 	frame[2] = (uintptr_t)frame;
-	vec = uiret_at_run(user);
-	ok(vec == -1 && !uf_fell && uf_rsp_after == (uintptr_t)frame && testui(),
-	   "[uiret-pf] %s: with the page mapped the same frame returns: RSP %p, UIF 1, got vector %d RSP %#lx UIF %d",
+	ran = uiret_run(do_uiret_at, user, &vec);
+	ok(ran && vec == -1 && !uf_fell && uf_rsp_after == (uintptr_t)frame && testui(),
+	   "[uiret-pf] %s: with the page mapped the same frame returns: RSP %p, UIF 1, got vector %ld RSP %#lx UIF %d",
 	   ring, frame, vec, uf_rsp_after, testui());
 	clui();
 	unmap_page(va);
@@ -507,7 +494,7 @@ static void check_uiret_uif(bool user, bool flexible)
 			clui();
 		else
 			stui();
-		if (uiret_run(user, &vec)) {
+		if (uiret_run(do_uiret, user, &vec)) {
 			bool uif = testui();
 
 			ok(vec == -1 && !ui_fell && uif == want,
