@@ -8,7 +8,7 @@
  * generic APIC patches change.
  */
 #include "apic.h"
-#include "desc.h"
+#include "irqcount.h"
 #include "smp.h"
 #include "tap.h"
 #include "timer.h"
@@ -24,15 +24,7 @@
 #define APIC_DEST_LOGICAL	0x00800
 #define FIXED			(APIC_INT_ASSERT | APIC_DM_FIXED | VECTOR)
 
-static unsigned hits[MAX_CPUS];
 static uint32_t ldr[MAX_CPUS];
-
-static void handler(struct ex_regs *regs)
-{
-	(void)regs;
-	__atomic_add_fetch(&hits[smp_id()], 1, __ATOMIC_RELEASE);
-	apic_eoi();
-}
 
 struct ipi {
 	uint32_t low;
@@ -48,7 +40,7 @@ static void send(void *arg)
 
 static unsigned received(const unsigned *before, int cpu)
 {
-	return LOAD(&hits[cpu]) - before[cpu];
+	return irq_count(cpu, VECTOR) - before[cpu];
 }
 
 static unsigned received_total(const unsigned *before)
@@ -72,7 +64,7 @@ static void check(int from, uint32_t low, uint32_t dest, unsigned want,
 	bool exact = true;
 
 	for (int i = 0; i < NCPU; i++) {
-		before[i] = LOAD(&hits[i]);
+		before[i] = irq_count(i, VECTOR);
 		count += (want >> i) & 1;
 	}
 	on_cpu(from, send, &ipi);
@@ -136,7 +128,7 @@ int main(void)
 		bail_out("needs %d CPUs, has %d", NCPU, cpu_count());
 	if (!apic_mode_init())
 		return tap_done();
-	handle_irq(VECTOR, handler);
+	count_irqs(VECTOR, VECTOR);
 	broadcast = apic_mode_x2() ? 0xffffffffu : 0xff;
 
 	check(1, APIC_DEST_SELF | FIXED, 0, 0x2, "shorthand self");
