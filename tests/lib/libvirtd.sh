@@ -75,7 +75,6 @@ CONF
                 '$libvirtd' --config '$dir/libvirtd.conf'" \
         > "$dir/libvirtd.out" 2>&1 &
     LIBVIRTD_PID=$!
-    LIBVIRTD_DIR=$dir
     LIBVIRTD_URI="qemu:///session?socket=$dir/sock/libvirt-sock"
     for i in $(seq 100); do
         [ -S "$dir/sock/libvirt-sock" ] && lv list > /dev/null 2>&1 && return 0
@@ -103,9 +102,13 @@ libvirtd_stop() {
     wait "$LIBVIRTD_PID" 2>/dev/null
     # libvirtd waits up to 30 s for its drivers to shut down; say so when
     # it did, with what it logged, so that the cause can be found.
+    # The daemon's directory is the socket's, two levels up; callers that
+    # switch between daemons (use A/B) carry only the PID and the URI.
     if [ $((SECONDS - start)) -ge 5 ]; then
+        local dir=${LIBVIRTD_URI#*socket=}
+        dir=${dir%/sock/libvirt-sock}
         echo "libvirtd_stop: libvirtd took $((SECONDS - start)) s to exit; its log ends:" >&2
-        tail -n 20 "$LIBVIRTD_DIR/libvirtd.log" "$LIBVIRTD_DIR/libvirtd.out" >&2 2>/dev/null
+        tail -n 20 "$dir/libvirtd.log" "$dir/libvirtd.out" >&2 2>/dev/null
     fi
     LIBVIRTD_PID=
 }
