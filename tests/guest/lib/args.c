@@ -82,3 +82,18 @@ int arg_flag(const char *key, int required)
 		bail_out("%s=%s, expected 0 or 1", key, v);
 	return v[0] - '0';
 }
+
+unsigned arg_uint(const char *key, unsigned dflt)
+{
+	const char *v = arg_get(key);
+	unsigned n = 0;
+
+	if (!v || !*v)
+		return dflt;
+	for (const char *s = v; *s; s++) {
+		if (*s < '0' || *s > '9' || n > (~0u - 9) / 10)
+			bail_out("%s=%s, expected a decimal number", key, v);
+		n = n * 10 + (*s - '0');
+	}
+	return n;
+}

@@ -13,4 +13,7 @@ const char *arg_get(const char *key);
  */
 int arg_flag(const char *key, int required);
 
+/* A decimal argument; dflt if absent or empty, Bail out! if not a number. */
+unsigned arg_uint(const char *key, unsigned dflt);
+
 #endif

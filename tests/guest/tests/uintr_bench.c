@@ -113,18 +113,6 @@ static uint64_t ns_of(uint64_t tsc)
 	return tsc * 1000000 / tsc_khz;
 }
 
-static unsigned arg_uint(const char *key, unsigned def)
-{
-	const char *s = arg_get(key);
-	unsigned v = 0;
-
-	if (!s || !*s)
-		return def;
-	for (; *s >= '0' && *s <= '9'; s++)
-		v = v * 10 + (*s - '0');
-	return v;
-}
-
 static void handler(struct uintr_frame *frame)
 {
 	uint64_t now = rdtsc();

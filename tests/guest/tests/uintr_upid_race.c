@@ -284,17 +284,6 @@ static unsigned total(const unsigned *a)
 	return t;
 }
 
-static unsigned parse_uint(const char *s, unsigned dflt)
-{
-	unsigned v = 0;
-
-	if (!s || !*s)
-		return dflt;
-	for (; *s >= '0' && *s <= '9'; s++)
-		v = v * 10 + (*s - '0');
-	return v;
-}
-
 int main(void)
 {
 	struct cpu1_result r1 = { 0 };
@@ -313,7 +302,7 @@ int main(void)
 		bail_out("needs 2 CPUs, have %d", cpu_count());
 	if (!apic_mode_init())
 		return tap_done();
-	ms_run = parse_uint(arg_get("ms"), 2000);
+	ms_run = arg_uint("ms", 2000);
 	nonatomic = arg_get("nonatomic") ? arg_flag("nonatomic", 0) : 0;
 	no_switch = arg_get("switch") ? !arg_flag("switch", 0) : 0;
 	if (nonatomic)
