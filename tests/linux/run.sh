@@ -225,6 +225,13 @@ has_flag() {
     return 1
 }
 
+# The kernel's first reports of a hang or a bug, where the serial tail
+# shows only the end of the last backtrace.
+first_complaints() {
+    grep -a -m 2 -A 4 -E 'soft lockup|rcu: INFO|self-detected stall|blocked for more than|BUG:|WARNING:|Oops|Kernel panic' "$log" ||
+        echo "(none)"
+}
+
 reproduce() {
     echo "reproduce with: $(cat "$build/$name.cmd")"
     echo "full serial log: $log"
@@ -251,6 +258,8 @@ run_case() {
     if [ "$boot_rc" = 124 ] || [ "$boot_rc" = 137 ]; then
         t_fail "$name: boot finished within ${limit}s" \
             "timed out
+first complaints of the kernel (with the next four lines):
+$(first_complaints)
 $(reproduce)
 last serial lines:
 $(tail -n 25 "$log")"
