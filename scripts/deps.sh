@@ -44,6 +44,8 @@ if [ "$set_name" = test ]; then
         qemu-utils
         # make bench: the plot of docs/performance.md
         gnuplot-nox
+        # the test daemons' slow-exit report: where libvirtd's threads wait
+        gdb
     )
 fi
 

@@ -97,18 +97,36 @@ libvirtd_stop() {
     for d in $(lv list --name 2>/dev/null); do
         lv destroy "$d" > /dev/null 2>&1
     done
-    local start=$SECONDS
-    kill "$LIBVIRTD_PID" 2>/dev/null
-    wait "$LIBVIRTD_PID" 2>/dev/null
-    # libvirtd waits up to 30 s for its drivers to shut down; say so when
-    # it did, with what it logged, so that the cause can be found.
+    local start=$SECONDS i
     # The daemon's directory is the socket's, two levels up; callers that
     # switch between daemons (use A/B) carry only the PID and the URI.
+    local dir=${LIBVIRTD_URI#*socket=}
+    dir=${dir%/sock/libvirt-sock}
+    rm -f "$dir/libvirtd-exit-threads.txt"
+    kill "$LIBVIRTD_PID" 2>/dev/null
+    # libvirtd waits up to 30 s for its drivers to shut down.  When it is
+    # still there after 5 s, record where each of its threads waits, so
+    # that the cause can be found (gdb comes with deps.sh test).
+    for ((i = 0; i < 50; i++)); do
+        kill -0 "$LIBVIRTD_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    if kill -0 "$LIBVIRTD_PID" 2>/dev/null; then
+        if command -v gdb > /dev/null; then
+            timeout 60 gdb -p "$LIBVIRTD_PID" -batch -ex 'thread apply all bt 15' \
+                > "$dir/libvirtd-exit-threads.txt" 2>&1
+        else
+            echo "gdb not installed: no thread backtraces" > "$dir/libvirtd-exit-threads.txt"
+        fi
+    fi
+    wait "$LIBVIRTD_PID" 2>/dev/null
     if [ $((SECONDS - start)) -ge 5 ]; then
-        local dir=${LIBVIRTD_URI#*socket=}
-        dir=${dir%/sock/libvirt-sock}
         echo "libvirtd_stop: libvirtd took $((SECONDS - start)) s to exit; its log ends:" >&2
         tail -n 20 "$dir/libvirtd.log" "$dir/libvirtd.out" >&2 2>/dev/null
+        echo "libvirtd_stop: its threads 5 s after SIGTERM (thread name, then frames):" >&2
+        grep -E '^Thread |^#[0-9]+ ' "$dir/libvirtd-exit-threads.txt" 2>/dev/null |
+            sed -E 's/^Thread ([0-9]+) .*"([^"]*)"\):$/Thread \1 \2/; t
+                    s/^#([0-9]+) +0x[0-9a-f]+ in /#\1 /; s/ \(.*//' >&2
     fi
     LIBVIRTD_PID=
 }
