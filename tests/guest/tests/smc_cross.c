@@ -4,9 +4,9 @@
  * immediate of "mov $imm, %eax; ret" while the other CPUs keep calling
  * it, then publishes the new value; each other CPU, once it sees the
  * value published, executes CPUID (serializing) and calls the function,
- * which must return the new value.  Three ways to write: one 4-byte
- * store, one 4-byte store that crosses a page boundary, and a byte copy
- * (REP MOVSB, as Linux's text_poke() copies).
+ * which must return the new value.  Four ways to write: one 4-byte
+ * store, one 4-byte store that crosses a page boundary, a byte copy
+ * (REP MOVSB, as Linux's text_poke() copies) and an atomic XCHG.
  *
  * Under multi-threaded TCG a vCPU that calls the function while CPU 0's
  * store is on its way may translate it again from the old bytes; QEMU
@@ -30,12 +30,13 @@
 /* Two pages of code, RWX like all of the test's memory. */
 static uint8_t code[2][4096] __attribute__((aligned(4096)));
 
-enum how { STORE4, STORE4_CROSS, MOVSB, NHOW };
+enum how { STORE4, STORE4_CROSS, MOVSB, XCHG, NHOW };
 
 static const char *const how_name[NHOW] = {
 	[STORE4] = "one 4-byte store",
 	[STORE4_CROSS] = "one 4-byte store across a page boundary",
 	[MOVSB] = "a REP MOVSB byte copy",
+	[XCHG] = "an XCHG (atomic swap)",
 };
 
 /* Where each function starts: its immediate is at +1. */
@@ -46,6 +47,8 @@ static uint8_t *fn_of(enum how how)
 		return &code[0][0x100];
 	case STORE4_CROSS:
 		return &code[0][4096 - 2];	/* imm: 2 bytes on each page */
+	case XCHG:
+		return &code[0][0x403];		/* imm aligned, so XCHG is atomic */
 	default:
 		return &code[0][0x800];
 	}
@@ -126,6 +129,8 @@ static void write_imm(enum how how, uint8_t *imm, uint32_t v)
 		unsigned long n = sizeof(v);
 
 		asm volatile("rep movsb" : "+D"(dst), "+S"(src), "+c"(n) : : "memory");
+	} else if (how == XCHG) {
+		asm volatile("xchgl %0, %1" : "+r"(v), "+m"(*(uint32_t *)imm) : : "memory");
 	} else {
 		asm volatile("movl %1, %0" : "=m"(*(uint32_t *)imm) : "r"(v) : "memory");
 	}
