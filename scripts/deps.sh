@@ -33,7 +33,7 @@ pkgs=(
     libudev-dev python3-docutils
     # the private libvirt daemons (built from the series) run under tini;
     # the two-host migration suite joins two network namespaces (ip, tc)
-    tini iproute2
+    tini iproute2 procps
     util-linux dpkg-dev xz-utils
 )
 if [ "$set_name" = test ]; then

@@ -112,8 +112,11 @@ libvirtd_stop() {
         sleep 0.1
     done
     if kill -0 "$LIBVIRTD_PID" 2>/dev/null; then
+        # LIBVIRTD_PID is tini's; the daemon is its child.
+        local daemon
+        daemon=$(pgrep -P "$LIBVIRTD_PID" | head -n 1)
         if command -v gdb > /dev/null; then
-            timeout 60 gdb -p "$LIBVIRTD_PID" -batch -ex 'thread apply all bt 15' \
+            timeout 60 gdb -p "${daemon:-$LIBVIRTD_PID}" -batch -ex 'thread apply all bt 15' \
                 > "$dir/libvirtd-exit-threads.txt" 2>&1
         else
             echo "gdb not installed: no thread backtraces" > "$dir/libvirtd-exit-threads.txt"
