@@ -46,7 +46,7 @@ static uint8_t *fn_of(enum how how)
 	case STORE4:
 		return &code[0][0x100];
 	case STORE4_CROSS:
-		return &code[0][4096 - 2];	/* imm: 2 bytes on each page */
+		return &code[0][4096 - 2];	/* imm: 1 byte here, 3 on page 1 */
 	case XCHG:
 		return &code[0][0x403];		/* imm aligned, so XCHG is atomic */
 	default:
