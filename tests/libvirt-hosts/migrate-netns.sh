@@ -478,12 +478,20 @@ lv undefine --managed-save msave > /dev/null 2>&1
 
 # snapshot NAME [SECONDS]: a persistent guest with a qcow2 disk, started on A.
 snapshot_guest() {
+    local err=$dir/$1.snapshot-guest.err
     guest_xml "$1" "${2:-10}"
-    "$QEMU_IMG" create -q -f qcow2 "$dir/$1.qcow2" 16M && chown nobody "$dir/$1.qcow2" || return 1
+    {
+        "$QEMU_IMG" create -q -f qcow2 "$dir/$1.qcow2" 16M && chown nobody "$dir/$1.qcow2"
+    } > "$err" 2>&1 || return 1
     sed -i "s|<devices>|<devices>\n    <disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='$dir/$1.qcow2'/><target dev='sda' bus='sata'/></disk>|" \
         "$dir/$1.xml"
     use A
-    lv define "$dir/$1.xml" > /dev/null && lv start "$1" > /dev/null && started "$1"
+    lv define "$dir/$1.xml" > /dev/null 2> "$err" && lv start "$1" > /dev/null 2> "$err" || return 1
+    started "$1" || { echo "$1 printed no '# seconds=' line in 30 s" > "$err"; return 1; }
+}
+# snapshot_guest_error NAME: why snapshot_guest NAME failed.
+snapshot_guest_error() {
+    cat "$dir/$1.snapshot-guest.err" 2>/dev/null
 }
 # internal_snapshot NAME SNAP: snapshot-create-as, the snapshot is internal
 # and has the running state.
@@ -550,7 +558,7 @@ if snapshot_guest snap 25; then
         lv destroy snap > /dev/null 2>&1
     fi
 else
-    t_fail "snap: qcow2 disk, defined and started on A"
+    t_fail "snap: qcow2 disk, defined and started on A" "$(snapshot_guest_error snap)"
 fi
 lv undefine --snapshots-metadata snap > /dev/null 2>&1
 
@@ -567,7 +575,7 @@ if snapshot_guest snapvm; then
         lv destroy snapvm > /dev/null 2>&1
     fi
 else
-    t_fail "snapvm: qcow2 disk, defined and started on A"
+    t_fail "snapvm: qcow2 disk, defined and started on A" "$(snapshot_guest_error snapvm)"
 fi
 lv undefine --snapshots-metadata snapvm > /dev/null 2>&1
 
