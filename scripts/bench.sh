@@ -13,6 +13,8 @@
 #    QEMU and the same QEMU without the series, alternating (patched,
 #    stock, patched, ...): the QEMU process's wall and CPU time and the
 #    workload's own time, as ratios pair by pair.
+# 3. The same guest, smaller, under -icount and valgrind: the host
+#    instructions of each build for exactly the same guest execution.
 #
 # Results: build/bench/ or $BENCH_OUT (logs, table.md, bench.png); the
 # table is printed.
@@ -22,7 +24,11 @@
 #   QEMU, STOCK_QEMU, GUEST_BUILD   as in the top-level Makefile
 #   BENCH_ROUNDS    round trips per repeat and benchmark (default 5000)
 #   BENCH_REPEATS   repeats per QEMU run (default 11)
-#   BENCH_PAIRS     patched/stock pairs of Linux runs (default 7; 0: skip)
+#   BENCH_PAIRS     patched/stock pairs of Linux runs (default 7; 0: skip
+#                   them and the counted runs)
+#   BENCH_COUNT     1 (default): also count the host instructions of one
+#                   patched and one stock run under -icount with valgrind
+#                   (step 3; several minutes); 0: skip
 #   BENCH_OUT       where the results go (default build/bench; emptied first)
 #   LINUX_CACHE     where tests/linux/deps.sh put the kernel
 #                   (default /var/cache/uintr/linux)
@@ -33,6 +39,7 @@ out=${BENCH_OUT:-$top/build/bench}
 rounds=${BENCH_ROUNDS:-5000}
 repeats=${BENCH_REPEATS:-11}
 pairs=${BENCH_PAIRS:-7}
+count=${BENCH_COUNT:-1}
 cache=${LINUX_CACHE:-/var/cache/uintr/linux}
 rm -rf "$out"
 mkdir -p "$out"
@@ -110,6 +117,43 @@ if [ "$pairs" -gt 0 ]; then
             printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$i" "$which" "$wall" "$work" "$sum" "$cpu" >> "$out/linux.tsv"
             printf '  pair %s %-7s wall %6.2f s, QEMU CPU %6.2f s, workload %s s\n' "$i" "$which" "$wall" "$cpu" "$work"
         done
+    done
+fi
+
+# 3. The same guest with an eighth of the workload, once per build, under
+#    -icount shift=0,sleep=off: guest time is the instruction count, so the
+#    guest does the same work whatever the host's speed, and callgrind
+#    counts the host instructions of the whole QEMU process.  The two run
+#    side by side (one core each); a count does not depend on the load.
+if [ "$pairs" -gt 0 ] && [ "$count" = 1 ]; then
+    command -v valgrind > /dev/null || { echo "bench: valgrind is missing (scripts/deps.sh test)" >&2; exit 1; }
+    echo "== host instructions under -icount (callgrind), patched and stock side by side"
+    : > "$out/count.tsv"
+    for which in patched stock; do
+        q=$QEMU
+        [ "$which" = stock ] && q=$STOCK_QEMU
+        timeout -k 5 3600 valgrind --tool=callgrind --log-file="$out/count-$which.vg" \
+            --callgrind-out-file="$out/count-$which.callgrind" \
+            "$q" -machine q35 -accel tcg -icount shift=0,sleep=off,align=off \
+            -cpu qemu64 -smp 1 -m 512 -nodefaults -no-reboot -display none -serial stdio \
+            -kernel "$kernel" -initrd "$out/initramfs.gz" \
+            -append "console=ttyS0 panic=-1 quiet bench.small" \
+            < /dev/null > "$out/count-$which.log" 2>&1 &
+    done
+    wait
+    for which in patched stock; do
+        log=$out/count-$which.log
+        instr=$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$out/count-$which.vg")
+        boot=$(sed -n 's/^@@boot=\([0-9.]*\).*/\1/p' "$log" | tr -d '\r')
+        work=$(sed -n 's/^@@work=\([0-9.]*\).*/\1/p' "$log" | tr -d '\r')
+        sum=$(sed -n 's/^@@sum=\([0-9a-f-]*\).*/\1/p' "$log" | tr -d '\r')
+        if [ -z "$instr" ] || [ -z "$work" ] || [ -z "$sum" ]; then
+            echo "bench: the counted $which run failed; see $log and $out/count-$which.vg" >&2
+            fail=1
+            continue
+        fi
+        printf '%s\t%s\t%s\t%s\t%s\n' "$which" "$instr" "$boot" "$work" "$sum" >> "$out/count.tsv"
+        printf '  %-7s %s host instructions (guest boot %s s, workload %s s)\n' "$which" "$instr" "$boot" "$work"
     done
 fi
 

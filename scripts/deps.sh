@@ -5,7 +5,7 @@
 #   deps.sh build   what `make` and `make demo` need: the QEMU and libvirt
 #                   builds, uintrctl, the guest images, the private daemons
 #   deps.sh test    that, and what only the tests, fuzzing and benchmarks
-#                   use (clang, qemu-img, gnuplot, the Linux guest's kernel)
+#                   use (clang, qemu-img, gnuplot, valgrind, the Linux guest's kernel)
 #
 # The demo does not wait for the second set.
 set -euo pipefail
@@ -42,8 +42,9 @@ if [ "$set_name" = test ]; then
         clang
         # qemu-img: the qcow2 disk of the savevm/loadvm migration test
         qemu-utils
-        # make bench: the plot of docs/performance.md
-        gnuplot-nox
+        # make bench: the plot of docs/performance.md, and the host
+        # instructions of the counted runs
+        gnuplot-nox valgrind
         # the test daemons' slow-exit report: where libvirtd's threads wait
         gdb
     )

@@ -11,8 +11,11 @@ wall seconds, guest work seconds, checksum, QEMU CPU seconds), writes
   OUTDIR/plot.dat     medians and min/max per benchmark and mode
   OUTDIR/plot.gp      a gnuplot script that draws OUTDIR/bench.png
 
-and prints table.md.  Exits 1 when a log lacks a figure or the Linux runs
-disagree on the checksum: a table with holes is not a result.
+and prints table.md.  OUTDIR/count.tsv, when there, adds the runs under
+valgrind (which, host instructions, guest boot and workload seconds, the
+workload's result).  Exits 1 when a log lacks a figure, the Linux runs
+disagree on the checksum or the counted runs on the guest's work: a
+table with holes is not a result.
 """
 import re
 import statistics
@@ -107,6 +110,31 @@ def main():
                   row("whole QEMU process: boot, workload, power-off (wall)", 0),
                   row("the same, CPU time of the QEMU process (user + system)", 2),
                   row("workload inside the guest (guest clock)", 1)]
+
+    count = out / "count.tsv"
+    if count.exists():
+        runs = {}
+        for l in count.read_text().splitlines():
+            if l.strip():
+                which, instr, boot, work, res = l.split("\t")
+                runs[which] = (int(instr), boot, work, res)
+        if set(runs) != {"patched", "stock"}:
+            print(f"summarise: count.tsv has {sorted(runs)}, not patched and stock",
+                  file=sys.stderr)
+            return 1
+        if runs["patched"][1:] != runs["stock"][1:]:
+            print("summarise: under -icount the two builds' guests did not do the same "
+                  f"work: {runs['patched'][1:]} against {runs['stock'][1:]}", file=sys.stderr)
+            return 1
+        pat, sto = runs["patched"][0], runs["stock"][0]
+        lines += ["", "The same guest with an eighth of the workload (bench.small) under "
+                  "`-icount shift=0,sleep=off` (its execution does not depend on the host's "
+                  f"speed: guest boot {runs['stock'][1]} s and workload {runs['stock'][2]} s "
+                  "of guest time in both), host instructions of the whole QEMU process "
+                  "counted by callgrind:", "",
+                  "| patched | stock | patched / stock |",
+                  "|---|---|---|",
+                  f"| {pat:,} | {sto:,} | **{pat / sto:.4f}** |"]
 
     table = "\n".join(lines) + "\n"
     (out / "table.md").write_text(table)
