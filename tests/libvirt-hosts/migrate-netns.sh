@@ -135,10 +135,11 @@ guest_xml() {
         "$dir/$1.serial" "$model" > "$dir/$1.xml"
 }
 
-# started NAME: the guest printed its parameters (its traffic runs).
+# started NAME [SECONDS]: the guest printed its parameters (its traffic
+# runs) within SECONDS (default 30).
 started() {
     local i
-    for i in $(seq 300); do
+    for i in $(seq $((${2:-30} * 10))); do
         grep -q '^# seconds=' "$dir/$1.serial" 2>/dev/null && return 0
         sleep 0.1
     done
@@ -487,7 +488,19 @@ snapshot_guest() {
         "$dir/$1.xml"
     use A
     lv define "$dir/$1.xml" > /dev/null 2> "$err" && lv start "$1" > /dev/null 2> "$err" || return 1
-    started "$1" || { echo "$1 printed no '# seconds=' line in 30 s" > "$err"; return 1; }
+    # With the blank disk on AHCI, SeaBIOS (Debian 12's) took about 33 s
+    # before it booted the kernel on an idle host, with stock QEMU 10.0.13
+    # too (its AHCI request timeout is 32 s): wait up to 90 s.
+    started "$1" 90 || {
+        {
+            echo "$1 printed no '# seconds=' line in 90 s; domstate: $(lv domstate --reason "$1" 2>&1)"
+            echo "its serial log:"
+            tail -n 5 "$dir/$1.serial" 2>&1
+            echo "its QEMU log on A:"
+            tail -n 8 "$dir/A/cache/libvirt/qemu/log/$1.log" 2>&1
+        } > "$err"
+        return 1
+    }
 }
 # snapshot_guest_error NAME: why snapshot_guest NAME failed.
 snapshot_guest_error() {
