@@ -92,6 +92,13 @@ if [ "$pairs" -gt 0 ]; then
     cp /bin/busybox "$stage/bin/busybox"
     install -m 755 "$top/tests/bench/linux-init" "$stage/init"
     (cd "$stage" && find . | cpio -o -H newc --owner=0:0 --quiet | gzip -1) > "$out/initramfs.gz"
+    # The guest of steps 2 and 3; its /init prints @@KEY=VALUE lines.
+    linux_guest=(-machine q35 -accel tcg -cpu qemu64 -smp 1 -m 512 -nodefaults -no-reboot
+                 -display none -serial stdio -kernel "$kernel" -initrd "$out/initramfs.gz")
+    linux_append="console=ttyS0 panic=-1 quiet"
+    guest_value() { # KEY LOG
+        sed -n "s/^@@$1=\([0-9a-f.-]*\).*/\1/p" "$2" | tr -d '\r'
+    }
     echo "== Linux guest without user interrupts: $pairs pairs, kernel $(basename "$kernel")"
     : > "$out/linux.tsv"
     TIMEFORMAT='times %R %U %S'
@@ -101,14 +108,12 @@ if [ "$pairs" -gt 0 ]; then
             [ "$which" = stock ] && q=$STOCK_QEMU
             log=$out/linux-$i-$which.log
             # bash's time: wall, user and system seconds of the QEMU process
-            { time timeout -k 5 600 "$q" -machine q35 -accel tcg -cpu qemu64 -smp 1 \
-                -m 512 -nodefaults -no-reboot -display none -serial stdio \
-                -kernel "$kernel" -initrd "$out/initramfs.gz" \
-                -append "console=ttyS0 panic=-1 quiet" < /dev/null > "$log" 2>&1; } 2> "$log.time"
+            { time timeout -k 5 600 "$q" "${linux_guest[@]}" \
+                -append "$linux_append" < /dev/null > "$log" 2>&1; } 2> "$log.time"
             rc=$?
             read -r wall cpu < <(awk '/^times /{ print $2, $3 + $4 }' "$log.time")
-            work=$(sed -n 's/^@@work=\([0-9.]*\).*/\1/p' "$log" | tr -d '\r')
-            sum=$(sed -n 's/^@@sum=\([0-9a-f-]*\).*/\1/p' "$log" | tr -d '\r')
+            work=$(guest_value work "$log")
+            sum=$(guest_value sum "$log")
             if [ "$rc" -ne 0 ] || [ -z "$work" ] || [ -z "$sum" ] || [ -z "$cpu" ]; then
                 echo "bench: Linux run $i ($which) failed: exit $rc; see $log" >&2
                 fail=1
@@ -134,19 +139,16 @@ if [ "$pairs" -gt 0 ] && [ "$count" = 1 ]; then
         [ "$which" = stock ] && q=$STOCK_QEMU
         timeout -k 5 3600 valgrind --tool=callgrind --log-file="$out/count-$which.vg" \
             --callgrind-out-file="$out/count-$which.callgrind" \
-            "$q" -machine q35 -accel tcg -icount shift=0,sleep=off,align=off \
-            -cpu qemu64 -smp 1 -m 512 -nodefaults -no-reboot -display none -serial stdio \
-            -kernel "$kernel" -initrd "$out/initramfs.gz" \
-            -append "console=ttyS0 panic=-1 quiet bench.small" \
-            < /dev/null > "$out/count-$which.log" 2>&1 &
+            "$q" "${linux_guest[@]}" -icount shift=0,sleep=off,align=off \
+            -append "$linux_append bench.small" < /dev/null > "$out/count-$which.log" 2>&1 &
     done
     wait
     for which in patched stock; do
         log=$out/count-$which.log
         instr=$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$out/count-$which.vg")
-        boot=$(sed -n 's/^@@boot=\([0-9.]*\).*/\1/p' "$log" | tr -d '\r')
-        work=$(sed -n 's/^@@work=\([0-9.]*\).*/\1/p' "$log" | tr -d '\r')
-        sum=$(sed -n 's/^@@sum=\([0-9a-f-]*\).*/\1/p' "$log" | tr -d '\r')
+        boot=$(guest_value boot "$log")
+        work=$(guest_value work "$log")
+        sum=$(guest_value sum "$log")
         if [ -z "$instr" ] || [ -z "$work" ] || [ -z "$sum" ]; then
             echo "bench: the counted $which run failed; see $log and $out/count-$which.vg" >&2
             fail=1
