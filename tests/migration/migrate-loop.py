@@ -92,6 +92,25 @@ def record_pid(dirname, proc):
         f.write(f'{proc.pid}\n')
 
 
+def kill_all(procs):
+    """Kill the QEMUs of PROCS that still run."""
+    for p in procs:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
+class Outcomes:
+    """Prints one 'outcome: ...' line per check; good while all held."""
+
+    def __init__(self):
+        self.good = True
+
+    def check(self, cond, what):
+        print(f'outcome: {"as expected" if cond else "WRONG"}: {what}', flush=True)
+        self.good &= bool(cond)
+
+
 def exit_on_sigterm():
     """SIGTERM unwinds through 'finally', which kills the QEMUs."""
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -248,10 +267,7 @@ def main():
     except (RuntimeError, OSError, EOFError) as e:
         print(f'migration {done + 1}: {e}')
     finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
+        kill_all(procs)
         print(f'migrations: {done} completed', flush=True)
     return rc
 

@@ -49,12 +49,8 @@ def main():
     tag = opts.expect
     _ml.exit_on_sigterm()
     procs = []
-    good = True
-
-    def check(cond, what):
-        nonlocal good
-        print(f'outcome: {"as expected" if cond else "WRONG"}: {what}', flush=True)
-        good &= bool(cond)
+    outcomes = _ml.Outcomes()
+    check = outcomes.check
 
     try:
         sqmp = os.path.join(opts.dir, f'{tag}-src.sock')
@@ -134,11 +130,8 @@ def main():
     except (RuntimeError, OSError, EOFError) as e:
         check(False, f'exception: {e}')
     finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
-    return 0 if good else 1
+        _ml.kill_all(procs)
+    return 0 if outcomes.good else 1
 
 
 if __name__ == '__main__':

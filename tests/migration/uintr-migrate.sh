@@ -43,6 +43,12 @@
 #   - its TAP (source only) is clean
 #   - control: the same image, before it touches UINTR state (idle=), does
 #     migrate to $STOCK_QEMU, so the refusal is about the UINTR state
+# Corrupted stream: a state saved with "exec:cat > FILE" (thread=single),
+# with a reserved bit set in an IA32_UINTR_PD of its cpu/uintr subsection
+#   - fails to load: QEMU exits 1 with an error that names the check
+#   - control: the unchanged state loads and the guest finishes there
+#   - the guest's TAP (the run before the save, then the restored one) is
+#     clean
 #
 # Prints "ok N - ..."/"not ok N - ..." and ends with
 # "migration: N passed, M failed"; exits non-zero if anything failed.
@@ -127,6 +133,19 @@ tap_summary() {
 		! grep -q '^Bail out!' "$log"
 }
 
+# shown OUT: the output of a helper script, indented under the last check.
+shown() {
+	sed 's/^/#   /' "$1"
+}
+
+# guest_tap LOG WHAT: check that the guest's TAP in LOG is clean.
+guest_tap() {
+	local summary
+	summary=$(tap_summary "$1")
+	check $? "$2: $summary"
+	grep '^not ok ' "$1" | sed 's/^/#   guest: /'
+}
+
 common_args() {	# common_args ACCEL LOG
 	echo "-machine q35 -accel $1 -smp 2 -m 128 -display none -nodefaults -no-reboot" \
 	     "-device isa-debug-exit,iobase=0xf4,iosize=0x04" \
@@ -172,7 +191,7 @@ run_loop() {	# run_loop NAME ACCEL MODE TIMES INTERVAL SECONDS HOLD [EXTRA-QEMU-
 		-append "seconds=$secs hold=$hold$XAPPEND" > "$dir/loop.out" 2>&1
 	rc=$?
 	t1=$(date +%s.%N)
-	sed 's/^/#   /' "$dir/loop.out"
+	shown "$dir/loop.out"
 	timing_summary "$dir/loop.out"
 	grep '^# ' "$log" | sed 's/^# /#   guest: /'
 	ndone=$(sed -n 's/^migrations: \([0-9]*\) completed$/\1/p' "$dir/loop.out")
@@ -247,11 +266,9 @@ run nice python3 "$here/migrate-refuse.py" --qemu "$QEMU" --dest-qemu "$STOCK_QE
 	$(common_args tcg,thread=multi "$log") -cpu qemu64,uintr=on -append "seconds=5 hold=1" \
 	> "$dir/refuse.out" 2>&1
 rc=$?
-sed 's/^/#   /' "$dir/refuse.out"
+shown "$dir/refuse.out"
 check $rc "refusal: migration of a guest with UINTR state to $STOCK_QEMU fails, the source keeps running and the guest finishes there (status $rc)"
-summary=$(tap_summary "$log")
-check $? "refusal: source guest TAP clean after the failed migration: $summary"
-grep '^not ok ' "$log" | sed 's/^/#   guest: /'
+guest_tap "$log" "refusal: source guest TAP clean after the failed migration"
 
 dir=$OUT/control
 mkdir -p "$dir"
@@ -262,8 +279,23 @@ run nice python3 "$here/migrate-refuse.py" --qemu "$QEMU" --dest-qemu "$STOCK_QE
 	$(common_args tcg,thread=multi "$dir/serial.log") -cpu qemu64,uintr=on \
 	-append "seconds=5 idle=30" > "$dir/control.out" 2>&1
 rc=$?
-sed 's/^/#   /' "$dir/control.out"
+shown "$dir/control.out"
 check $rc "control: the same guest before it touches UINTR state migrates to $STOCK_QEMU and runs there (status $rc)"
+
+# 5. A corrupted stream: reserved bits in an incoming IA32_UINTR_PD fail the
+# load with an error instead of reaching notification processing.
+dir=$OUT/corrupt
+mkdir -p "$dir"
+log=$dir/serial.log
+: > "$log"
+# shellcheck disable=SC2046
+run nice python3 "$here/migrate-corrupt.py" --qemu "$QEMU" --dir "$dir" --after 1 -- \
+	$(common_args tcg,thread=single "$log") -cpu qemu64,uintr=on -append "seconds=4" \
+	> "$dir/corrupt.out" 2>&1
+rc=$?
+shown "$dir/corrupt.out"
+check $rc "corrupt: a saved state with a reserved IA32_UINTR_PD bit set fails to load with an error naming the check, the unchanged state loads and the guest finishes (status $rc)"
+guest_tap "$log" "corrupt: guest TAP clean over the save and the restore of the unchanged state"
 
 echo "migration: $passed passed, $failed failed"
 [ "$failed" = 0 ]
