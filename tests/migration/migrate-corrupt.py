@@ -70,13 +70,12 @@ def main():
     opts = ap.parse_args()
     args = opts.args[1:] if opts.args[:1] == ['--'] else opts.args
     _ml.exit_on_sigterm()
-    procs = []
     outcomes = _ml.Outcomes()
-    check = outcomes.check
+    check, procs = outcomes.check, outcomes.procs
 
     state = os.path.join(opts.dir, 'state')
     bad = os.path.join(opts.dir, 'state.bad')
-    try:
+    with outcomes:
         src, sq = _ml.start(opts.qemu, args, os.path.join(opts.dir, 'src.sock'))
         procs.append(src)
         time.sleep(opts.after)
@@ -120,10 +119,6 @@ def main():
             rc = None
         check(rc == 1, f'control: the unchanged state restores and the guest finishes with '
               f'success (QEMU exit status {rc}, want 1)')
-    except (RuntimeError, OSError, EOFError, subprocess.TimeoutExpired) as e:
-        check(False, f'exception: {e}')
-    finally:
-        _ml.kill_all(procs)
     return 0 if outcomes.good else 1
 
 

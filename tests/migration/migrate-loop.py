@@ -101,14 +101,30 @@ def kill_all(procs):
 
 
 class Outcomes:
-    """Prints one 'outcome: ...' line per check; good while all held."""
+    """Prints one 'outcome: ...' line per check; good while all held.
+
+    Used as a context manager, it turns a failure to talk to or wait for a
+    QEMU into a failed check and kills the QEMUs left in .procs."""
+
+    FAILURES = (RuntimeError, OSError, EOFError, subprocess.TimeoutExpired)
 
     def __init__(self):
         self.good = True
+        self.procs = []
 
     def check(self, cond, what):
         print(f'outcome: {"as expected" if cond else "WRONG"}: {what}', flush=True)
         self.good &= bool(cond)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, etype, e, tb):
+        handled = etype is not None and issubclass(etype, self.FAILURES)
+        if handled:
+            self.check(False, f'exception: {e}')
+        kill_all(self.procs)
+        return handled
 
 
 def exit_on_sigterm():

@@ -48,11 +48,10 @@ def main():
     args = opts.args[1:] if opts.args[:1] == ['--'] else opts.args
     tag = opts.expect
     _ml.exit_on_sigterm()
-    procs = []
     outcomes = _ml.Outcomes()
-    check = outcomes.check
+    check, procs = outcomes.check, outcomes.procs
 
-    try:
+    with outcomes:
         sqmp = os.path.join(opts.dir, f'{tag}-src.sock')
         src = subprocess.Popen([opts.qemu] + args + ['-qmp', f'unix:{sqmp},server=on,wait=off'],
                                stdin=subprocess.DEVNULL)
@@ -127,10 +126,6 @@ def main():
                     break
                 time.sleep(0.01)
             check(st == 'running', f'destination running after the migration (got {st})')
-    except (RuntimeError, OSError, EOFError) as e:
-        check(False, f'exception: {e}')
-    finally:
-        _ml.kill_all(procs)
     return 0 if outcomes.good else 1
 
 

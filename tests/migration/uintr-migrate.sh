@@ -138,6 +138,17 @@ shown() {
 	sed 's/^/#   /' "$1"
 }
 
+# checked_helper OUT WHAT CMD...: run a helper script (run, so that a
+# signal reaches it) with its output in OUT, show OUT and check its status.
+checked_helper() {
+	local out=$1 what=$2 rc
+	shift 2
+	run "$@" > "$out" 2>&1
+	rc=$?
+	shown "$out"
+	check $rc "$what (status $rc)"
+}
+
 # guest_tap LOG WHAT: check that the guest's TAP in LOG is clean.
 guest_tap() {
 	local summary
@@ -260,27 +271,24 @@ dlog=$dir/stock-serial.log
 # The destination writes the serial log elsewhere: only the source's output
 # counts.
 # shellcheck disable=SC2046
-run nice python3 "$here/migrate-refuse.py" --qemu "$QEMU" --dest-qemu "$STOCK_QEMU" --dir "$dir" \
+checked_helper "$dir/refuse.out" \
+	"refusal: migration of a guest with UINTR state to $STOCK_QEMU fails, the source keeps running and the guest finishes there" \
+	nice python3 "$here/migrate-refuse.py" --qemu "$QEMU" --dest-qemu "$STOCK_QEMU" --dir "$dir" \
 	--expect fail --after 2 \
 	--dest-args "$(common_args tcg,thread=multi "$dlog") -cpu qemu64 -append seconds=5" -- \
-	$(common_args tcg,thread=multi "$log") -cpu qemu64,uintr=on -append "seconds=5 hold=1" \
-	> "$dir/refuse.out" 2>&1
-rc=$?
-shown "$dir/refuse.out"
-check $rc "refusal: migration of a guest with UINTR state to $STOCK_QEMU fails, the source keeps running and the guest finishes there (status $rc)"
+	$(common_args tcg,thread=multi "$log") -cpu qemu64,uintr=on -append "seconds=5 hold=1"
 guest_tap "$log" "refusal: source guest TAP clean after the failed migration"
 
 dir=$OUT/control
 mkdir -p "$dir"
 # shellcheck disable=SC2046
-run nice python3 "$here/migrate-refuse.py" --qemu "$QEMU" --dest-qemu "$STOCK_QEMU" --dir "$dir" \
+checked_helper "$dir/control.out" \
+	"control: the same guest before it touches UINTR state migrates to $STOCK_QEMU and runs there" \
+	nice python3 "$here/migrate-refuse.py" --qemu "$QEMU" --dest-qemu "$STOCK_QEMU" --dir "$dir" \
 	--expect succeed --after 0.5 \
 	--dest-args "$(common_args tcg,thread=multi "$dir/serial.log") -cpu qemu64 -append seconds=5,idle=30" -- \
 	$(common_args tcg,thread=multi "$dir/serial.log") -cpu qemu64,uintr=on \
-	-append "seconds=5 idle=30" > "$dir/control.out" 2>&1
-rc=$?
-shown "$dir/control.out"
-check $rc "control: the same guest before it touches UINTR state migrates to $STOCK_QEMU and runs there (status $rc)"
+	-append "seconds=5 idle=30"
 
 # 5. A corrupted stream: reserved bits in an incoming IA32_UINTR_PD fail the
 # load with an error instead of reaching notification processing.
@@ -289,12 +297,10 @@ mkdir -p "$dir"
 log=$dir/serial.log
 : > "$log"
 # shellcheck disable=SC2046
-run nice python3 "$here/migrate-corrupt.py" --qemu "$QEMU" --dir "$dir" --after 1 -- \
-	$(common_args tcg,thread=single "$log") -cpu qemu64,uintr=on -append "seconds=4" \
-	> "$dir/corrupt.out" 2>&1
-rc=$?
-shown "$dir/corrupt.out"
-check $rc "corrupt: a saved state with a reserved IA32_UINTR_PD bit set fails to load with an error naming the check, the unchanged state loads and the guest finishes (status $rc)"
+checked_helper "$dir/corrupt.out" \
+	"corrupt: a saved state with a reserved IA32_UINTR_PD bit set fails to load with an error naming the check, the unchanged state loads and the guest finishes" \
+	nice python3 "$here/migrate-corrupt.py" --qemu "$QEMU" --dir "$dir" --after 1 -- \
+	$(common_args tcg,thread=single "$log") -cpu qemu64,uintr=on -append "seconds=4"
 guest_tap "$log" "corrupt: guest TAP clean over the save and the restore of the unchanged state"
 
 echo "migration: $passed passed, $failed failed"
