@@ -166,17 +166,19 @@ export_tree() {
     email=${ident##*<}
     email=${email%>}
     # Author and Signed-off-by become $ident, in a scratch clone, so that
-    # the tree itself stays as it is.
+    # the tree itself stays as it is.  Every commit, also for the
+    # placeholder: a commit made under whatever git identity the machine
+    # had would otherwise go out in that name, without its sign-off.
     tmp=$(mktemp -d)
     git clone -q "$dir" "$tmp/t"
     git -C "$tmp/t" fetch -q origin 'refs/tags/base:refs/tags/base'
+    local amend="git commit -q --amend --no-edit --author='$ident' --trailer 'Signed-off-by: $ident'"
     if [ "$ident" != "$placeholder" ]; then
-        git -C "$tmp/t" -c user.name="$name" -c user.email="$email" \
-            rebase -q --committer-date-is-author-date base --exec \
-            "git commit -q --amend --no-edit --author='$ident' --trailer 'Signed-off-by: $ident' &&
-             git log -1 --format=%B | grep -vFx 'Signed-off-by: $placeholder' |
+        amend+=" && git log -1 --format=%B | grep -vFx 'Signed-off-by: $placeholder' |
              git commit -q --amend --cleanup=verbatim -F -"
     fi
+    git -C "$tmp/t" -c user.name="$name" -c user.email="$email" \
+        rebase -q --committer-date-is-author-date base --exec "$amend"
     rm -f "$patches"/*.patch
     mkdir -p "$patches"
     cover=()
