@@ -7,6 +7,10 @@
 #    shared-memory spin round trip (the floor), the kernel fixed-IPI round
 #    trip, the user-interrupt round trip, the self-SENDUIPI latency and
 #    2 -> 1 fan-in, so the ratios between them hold on a noisy host.
+#    Right after each, the same QEMU without the series runs the guest's
+#    spin and kernel-IPI phases (uintr=0): the floor and the kernel IPI
+#    that QEMU gives, against which the series' own figures can be read
+#    (across two runs, so with the host's noise between them).
 # 2. A Debian Linux guest (qemu64, 1 vCPU, so one TCG thread and little
 #    noise from the host's scheduler) that boots, runs a fixed CPU
 #    workload (tests/bench/linux-init) and powers off, under this series'
@@ -57,26 +61,33 @@ host_facts | tee "$out/host.txt"
 
 image=$GUEST_BUILD/uintr_bench.flat
 [ -r "$image" ] || { echo "bench: no $image (make guest)" >&2; exit 1; }
+# bench_run WHAT QEMU THREAD APIC CPU APPEND LOG: one run of the benchmark guest
+bench_run() {
+    local what=$1 q=$2 thread=$3 apic=$4 cpu=$5 append=$6 log=$7 start rc
+    echo "== $what: thread=$thread, $apic, $rounds rounds x $repeats repeats"
+    start=$(date +%s.%N)
+    timeout -k 5 900 "$q" -machine q35 -accel "tcg,thread=$thread" -cpu "$cpu" \
+        -smp 3 -m 128 -nodefaults -no-reboot -display none -serial stdio \
+        -device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel "$image" \
+        -append "$append rounds=$rounds repeats=$repeats" \
+        < /dev/null > "$log" 2>&1
+    rc=$?
+    echo "# wall $(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.2f", e - s }') s, exit $rc" >> "$log"
+    grep '^# bench \|^not ok' "$log"
+    # isa-debug-exit: the harness exits with (0 << 1) | 1 when every test passed
+    if [ "$rc" -ne 1 ] || grep -q '^not ok' "$log"; then
+        echo "bench: the $what run (thread=$thread $apic) failed (exit $rc); see $log" >&2
+        fail=1
+    fi
+}
 for thread in single multi; do
     for apic in xapic x2; do
-        cpu=qemu64,uintr=on
+        cpu=qemu64
         [ "$apic" = x2 ] && cpu=$cpu,x2apic=on
-        log=$out/uintr-$thread-$apic.log
-        echo "== user interrupts: thread=$thread, $apic, $rounds rounds x $repeats repeats"
-        start=$(date +%s.%N)
-        timeout -k 5 900 "$QEMU" -machine q35 -accel "tcg,thread=$thread" -cpu "$cpu" \
-            -smp 3 -m 128 -nodefaults -no-reboot -display none -serial stdio \
-            -device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel "$image" \
-            -append "uintr=1 apic=$apic rounds=$rounds repeats=$repeats" \
-            < /dev/null > "$log" 2>&1
-        rc=$?
-        echo "# wall $(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.2f", e - s }') s, exit $rc" >> "$log"
-        grep '^# bench \|^not ok' "$log"
-        # isa-debug-exit: the harness exits with (0 << 1) | 1 when every test passed
-        if [ "$rc" -ne 1 ] || grep -q '^not ok' "$log"; then
-            echo "bench: the thread=$thread $apic run failed (exit $rc); see $log" >&2
-            fail=1
-        fi
+        bench_run "user interrupts" "$QEMU" "$thread" "$apic" "$cpu,uintr=on" "uintr=1 apic=$apic" \
+            "$out/uintr-$thread-$apic.log"
+        bench_run "stock QEMU, spin and kernel IPI" "$STOCK_QEMU" "$thread" "$apic" "$cpu" \
+            "uintr=0 apic=$apic" "$out/stock-$thread-$apic.log"
     done
 done
 

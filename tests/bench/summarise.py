@@ -4,7 +4,8 @@
 summarise.py OUTDIR
 
 Reads OUTDIR/uintr-THREAD-APIC.log (the guest's "# bench NAME min= median=
-max=" lines) and OUTDIR/linux.tsv (one line per Linux run: pair, which,
+max=" lines), OUTDIR/stock-THREAD-APIC.log (spin and ipi of the QEMU
+without the series, run right after) and OUTDIR/linux.tsv (one line per Linux run: pair, which,
 wall seconds, guest work seconds, checksum, QEMU CPU seconds), writes
 
   OUTDIR/table.md     the Markdown tables for docs/performance.md
@@ -24,6 +25,7 @@ from pathlib import Path
 
 MODES = [("single", "xapic"), ("single", "x2"), ("multi", "xapic"), ("multi", "x2")]
 NAMES = ["spin", "ipi", "uintr", "self", "fanin"]
+STOCK_NAMES = ["spin", "ipi"]
 LABEL = {
     "spin": "shared-memory spin round trip (floor)",
     "ipi": "kernel fixed-IPI round trip (IDT + EOI)",
@@ -51,6 +53,7 @@ def main():
     out = Path(sys.argv[1])
     errors = []
     data = {}
+    stock = {}
     for thread, apic in MODES:
         log = out / f"uintr-{thread}-{apic}.log"
         figs = read_mode(log) if log.exists() else {}
@@ -58,28 +61,53 @@ def main():
             if name not in figs:
                 errors.append(f"{log.name}: no '# bench {name}' line")
         data[(thread, apic)] = figs
+        log = out / f"stock-{thread}-{apic}.log"
+        figs = read_mode(log) if log.exists() else {}
+        for name in STOCK_NAMES:
+            if name not in figs:
+                errors.append(f"{log.name}: no '# bench {name}' line")
+        stock[(thread, apic)] = figs
     if errors:
         for e in errors:
             print(f"summarise: {e}", file=sys.stderr)
         return 1
 
-    lines = ["| benchmark | " + " | ".join(f"{t} {a}" for t, a in MODES) + " |",
-             "|---|" + "---|" * len(MODES)]
-    for name in NAMES:
+    header = ["| benchmark | " + " | ".join(f"{t} {a}" for t, a in MODES) + " |",
+              "|---|" + "---|" * len(MODES)]
+
+    def figure_row(what, figs, name, fmt):
+        """One table row: median (min-max) of NAME in every mode."""
         cells = []
         for mode in MODES:
-            lo, med, hi = data[mode][name]
-            cells.append(f"**{fmt_ns(med)}** ({fmt_ns(lo)}-{fmt_ns(hi)})")
-        lines.append(f"| {LABEL[name]}, µs | " + " | ".join(cells) + " |")
+            lo, med, hi = figs[mode][name]
+            cells.append(f"**{fmt(med)}** ({fmt(lo)}-{fmt(hi)})")
+        return f"| {what} | " + " | ".join(cells) + " |"
+
+    def ratio(x100):
+        return f"{x100 / 100:.2f}"
+
+    lines = list(header)
+    for name in NAMES:
+        lines.append(figure_row(f"{LABEL[name]}, µs", data, name, fmt_ns))
     for name, what in (("ratio-uintr-spin", "user-interrupt / spin round trip"),
                        ("ratio-uintr-ipi", "user-interrupt / kernel IPI round trip")):
-        cells = []
-        for mode in MODES:
-            lo, med, hi = data[mode][name]
-            cells.append(f"**{med / 100:.2f}** ({lo / 100:.2f}-{hi / 100:.2f})")
-        lines.append(f"| {what} | " + " | ".join(cells) + " |")
+        lines.append(figure_row(what, data, name, ratio))
     lines.append("| 2 -> 1 throughput, interrupts/s (median) | " + " | ".join(
         f"{1e9 / data[m]['fanin'][1]:,.0f}" for m in MODES) + " |")
+
+    # The QEMU without the series, each mode's run right after the series'
+    # own: ratios of medians across the two runs.
+    lines += ["", "The same QEMU without the series, run right after each of the runs above "
+              "(the guest's spin and kernel-IPI phases, `uintr=0`); the ratios are of medians "
+              "of the two runs:", ""] + header
+    for name in STOCK_NAMES:
+        lines.append(figure_row(f"{LABEL[name]}, µs, without the series", stock, name, fmt_ns))
+    for num, den, what in (("spin", "spin", "spin round trip, with / without the series"),
+                           ("ipi", "ipi", "kernel IPI round trip, with / without the series"),
+                           ("uintr", "spin", "user-interrupt round trip / the spin round trip "
+                            "without the series")):
+        lines.append(f"| {what} | " + " | ".join(
+            f"**{data[m][num][1] / stock[m][den][1]:.2f}**" for m in MODES) + " |")
 
     linux = out / "linux.tsv"
     if linux.exists():
