@@ -174,11 +174,13 @@ export_tree() {
     git -C "$tmp/t" fetch -q origin 'refs/tags/base:refs/tags/base'
     local amend="git commit -q --amend --no-edit --author='$ident' --trailer 'Signed-off-by: $ident'"
     if [ "$ident" != "$placeholder" ]; then
-        amend+=" && git log -1 --format=%B | grep -vFx 'Signed-off-by: $placeholder' |
-             git commit -q --amend --cleanup=verbatim -F -"
+        amend+=" && git log -1 --format=%B | grep -vFx 'Signed-off-by: $placeholder'"
+        amend+=" | git commit -q --amend --cleanup=verbatim -F -"
     fi
+    # rebase prints a line per --exec even with -q: show them on failure only
     git -C "$tmp/t" -c user.name="$name" -c user.email="$email" \
-        rebase -q --committer-date-is-author-date base --exec "$amend"
+        rebase -q --committer-date-is-author-date base --exec "$amend" \
+        > "$tmp/rebase.log" 2>&1 || { cat "$tmp/rebase.log" >&2; die "re-signing the commits failed"; }
     rm -f "$patches"/*.patch
     mkdir -p "$patches"
     cover=()
