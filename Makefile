@@ -13,8 +13,9 @@
 #   make fuzz          uintrctl's libFuzzer targets, FUZZ_RUNS (default 10^6) executions each
 #   make soak          soaks (scripts/soak.sh): 10^6 all-to-all user interrupts, 2x10^5 fuzzed
 #                      SENDUIPI/notification ops, 100 live migrations; logs in build/soak
-#   make bench         user-interrupt benchmarks in both TCG modes and the series' cost for
-#                      a Linux guest; table and plot in build/bench (docs/performance.md)
+#   make bench         user-interrupt benchmarks in both TCG modes, the stock QEMU's spin
+#                      and kernel-IPI figures next to them, and the series' cost for a
+#                      Linux guest; table and plot in build/bench (docs/performance.md)
 #
 # Variables: UINTR_CACHE (default /var/cache/uintr) holds sources and the
 # QEMU/libvirt builds, shared by all clones; QEMU_TARBALL / LIBVIRT_TARBALL
