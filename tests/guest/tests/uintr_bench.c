@@ -453,7 +453,7 @@ int main(void)
 {
 	const char *only;
 	bool all = true;
-	int last;
+	int last, shown;
 	unsigned r;
 	int has;
 
@@ -465,7 +465,8 @@ int main(void)
 	has = uintr_expected();
 	if (has < 0)
 		bail_out("CPUID does not say what uintr= says");
-	last = has ? B_FANIN : B_IPI;
+	last = has ? B_FANIN : B_IPI;	/* the last phase run */
+	shown = has ? NB : B_IPI + 1;	/* the figures printed */
 	only = arg_get("only");
 	if (only && !has && strcmp(only, bname[B_SPIN]) && strcmp(only, bname[B_IPI]))
 		bail_out("only=%s needs a CPU with UINTR (uintr=1 and -cpu ...,uintr=on)", only);
@@ -496,14 +497,12 @@ int main(void)
 			sample[B_UINTR][r] * 100 / sample[B_SPIN][r] : 0;
 		sample[R_UINTR_IPI][r] = sample[B_IPI][r] ?
 			sample[B_UINTR][r] * 100 / sample[B_IPI][r] : 0;
-		for (int b = 0; b < NB; b++)
-			if (has || b <= last)
-				diag("bench-sample %s %u %lu", bname[b], r, sample[b][r]);
+		for (int b = 0; b < shown; b++)
+			diag("bench-sample %s %u %lu", bname[b], r, sample[b][r]);
 	}
 	if (all)
-		for (int b = 0; b < NB; b++)
-			if (has || b <= last)
-				summary(b, repeats);
+		for (int b = 0; b < shown; b++)
+			summary(b, repeats);
 	ok(LOAD(&wrong_uv) == 0 && LOAD(&idt_uinv) == 0,
 	   "no user interrupt with an unexpected vector (%u) and no notification through "
 	   "the IDT (%u)", LOAD(&wrong_uv), LOAD(&idt_uinv));
